@@ -1,0 +1,40 @@
+package dev.ffnskip.jlama.gate;
+
+/**
+ * An immutable description of how decode steps choose {@link LayerAction}s; creates a fresh {@link FfnGate} per
+ * generation. {@link SkipPolicy} is the adaptive FFN-SkipLLM gate; the other implementations are baselines for the
+ * eval harness and the benchmark.
+ */
+public interface GatePolicy {
+    /** A new gate for one generation on a model with {@code numLayers} decoder layers; validates the policy against it. */
+    FfnGate newGate(int numLayers);
+
+    /** Whether any layer may ever do something other than {@link LayerAction#COMPUTE}. */
+    boolean mayDeviateFromDense();
+
+    /** A short human-readable description, e.g. for logs and reports. */
+    String describe();
+
+    /** The stock computation: every layer computes everything. */
+    GatePolicy DENSE = new GatePolicy() {
+        @Override
+        public FfnGate newGate(int numLayers) {
+            return DenseGate.INSTANCE;
+        }
+
+        @Override
+        public boolean mayDeviateFromDense() {
+            return false;
+        }
+
+        @Override
+        public String describe() {
+            return "dense";
+        }
+
+        @Override
+        public String toString() {
+            return describe();
+        }
+    };
+}

@@ -1,0 +1,65 @@
+package dev.ffnskip.jlama.gate;
+
+import java.util.BitSet;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Baseline: whole layers (attention and FFN) are skipped at every decode step after warm-up, the way layer-dropping and
+ * early-exit methods save compute. The dropped layers' KV entries are filled from the hidden state that skips them
+ * (the "exit state"), as early-exit methods do, so the cache stays usable for later tokens.
+ */
+public record LayerDrop(Set<Integer> layers, int warmupTokens) implements GatePolicy {
+
+    public LayerDrop {
+        layers = Set.copyOf(new TreeSet<>(layers));
+        if (warmupTokens < 0) throw new IllegalArgumentException("warmupTokens must be >= 0, was " + warmupTokens);
+    }
+
+    /**
+     * Early exit: the last {@code round(ratio x skippable)} layers before the {@code protectLast} final layers are dropped,
+     * i.e. the token exits the middle of the stack and only the final layers run again.
+     */
+    public static LayerDrop earlyExit(int numLayers, double ratio, int protectLast, int warmupTokens) {
+        int count = (int) Math.round(ratio * numLayers);
+        int end = numLayers - protectLast;
+        Set<Integer> layers = new TreeSet<>();
+        for (int l = Math.max(0, end - count); l < end; l++) layers.add(l);
+        return new LayerDrop(layers, warmupTokens);
+    }
+
+    @Override
+    public FfnGate newGate(int numLayers) {
+        BitSet drop = new BitSet(numLayers);
+        for (int l : layers) {
+            if (l < 0 || l >= numLayers) throw new IllegalArgumentException("layer " + l + " does not exist in a " + numLayers + "-layer model");
+            drop.set(l);
+        }
+        return new FfnGate() {
+            private boolean gated;
+
+            @Override
+            public void beginStep(int step) {
+                gated = step >= warmupTokens;
+            }
+
+            @Override
+            public LayerAction action(int layer) {
+                return gated && drop.get(layer) ? LayerAction.DROP_LAYER : LayerAction.COMPUTE;
+            }
+
+            @Override
+            public void observe(int layer, float cosine, float ffnToResidualNorm) {}
+        };
+    }
+
+    @Override
+    public boolean mayDeviateFromDense() {
+        return !layers.isEmpty();
+    }
+
+    @Override
+    public String describe() {
+        return "layer drop layers=" + new TreeSet<>(layers) + " warmup=" + warmupTokens;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.ffnskip.jlama.generate;
+
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.KvBufferCache;
+import dev.ffnskip.jlama.gate.FfnGate;
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.model.GatedLlamaModel;
+import dev.ffnskip.jlama.model.ResidualCosine;
+
+/**
+ * One sequence being decoded: its own KV cache, gate and statistics. A dense {@link #prefill} of the prompt, then
+ * gated single-token {@link #step}s; after each, the next-token logits are available.
+ *
+ * <p>Not thread-safe, and the model must not run anything else while a session is open (Jlama shares scratch
+ * buffers); {@code FfnSkipModel} hands out sessions one at a time. Close it to release the KV cache.
+ */
+public final class DecodeSession implements AutoCloseable {
+    private final GatedLlamaModel model;
+    private final KvBufferCache.KvBuffer kvBuffer;
+    private final FfnGate gate;
+    private final ResidualCosine signal;
+    private final StatsRecorder stats;
+    private final AbstractTensor logits;
+    private final int vocabularySize;
+    private final int contextLength;
+    private int position;
+    private final Runnable onClose;
+    private int argmax = -1;
+    private boolean closed;
+
+    public DecodeSession(GatedLlamaModel model, GatePolicy policy, boolean recordSteps) {
+        this(model, policy, recordSteps, () -> {});
+    }
+
+    /** @param onClose runs once after the KV cache is released (e.g. to let the next request use the model) */
+    public DecodeSession(GatedLlamaModel model, GatePolicy policy, boolean recordSteps, Runnable onClose) {
+        this.model = model;
+        this.onClose = onClose;
+        this.gate = policy.newGate(model.numberOfLayers());
+        // The cosine costs one pass over the hidden state per layer; skip it when nothing reads it.
+        this.signal = policy.mayDeviateFromDense() || recordSteps ? new ResidualCosine() : null;
+        this.stats = new StatsRecorder(model.numberOfLayers(), recordSteps);
+        this.vocabularySize = model.getConfig().vocabularySize;
+        this.contextLength = model.usableContextLength();
+        this.kvBuffer = model.newKvBuffer();
+        this.logits = model.makeDenseTensor(vocabularySize);
+    }
+
+    /** Runs {@code tokens} densely at the current position (the prompt). */
+    public void prefill(int[] tokens) {
+        ensureOpen();
+        if (tokens.length == 0) throw new IllegalArgumentException("Cannot prefill an empty token sequence");
+        if (position + tokens.length > contextLength) {
+            throw new PromptTooLongException(position + tokens.length, contextLength);
+        }
+        long start = System.nanoTime();
+        AbstractTensor last = model.batchForward(tokens, position, kvBuffer);
+        try {
+            position += tokens.length;
+            computeLogits(last.slice(last.shape().first() - 1));
+        } finally {
+            last.close();
+        }
+        stats.prefillNanos += System.nanoTime() - start;
+        stats.promptTokens += tokens.length;
+    }
+
+    /** Runs one gated decode step for {@code token} at the current position. */
+    public void step(int token) {
+        ensureOpen();
+        if (position >= contextLength) throw new IllegalStateException("Context window of " + contextLength + " tokens is full");
+        if (token < 0 || token >= vocabularySize) throw new IllegalArgumentException("Token id " + token + " outside the vocabulary");
+        long start = System.nanoTime();
+        gate.beginStep(stats.steps());
+        stats.beginStep();
+        AbstractTensor hidden = model.decodeStep(token, position, kvBuffer, gate, signal, stats);
+        try {
+            position++;
+            stats.endStep();
+            computeLogits(hidden);
+        } finally {
+            hidden.close();
+        }
+        stats.decodeNanos += System.nanoTime() - start;
+    }
+
+    private void computeLogits(AbstractTensor hidden) {
+        // Greedy sampling leaves the raw logits in the tensor and returns the first maximum, as stock Jlama does.
+        argmax = model.sample(hidden, 0f, 0f, logits);
+    }
+
+    /** The most likely next token (lowest id on ties). */
+    public int argmax() {
+        requireLogits();
+        return argmax;
+    }
+
+    /** Copies the next-token logits into {@code into} (length &gt;= vocabulary size). */
+    public void copyLogits(float[] into) {
+        requireLogits();
+        for (int i = 0; i < vocabularySize; i++) into[i] = logits.get(0, i);
+    }
+
+    /** Natural-log probability of {@code token} as the next token. */
+    public double logProbability(int token) {
+        requireLogits();
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocabularySize; i++) max = Math.max(max, logits.get(0, i));
+        double sum = 0;
+        for (int i = 0; i < vocabularySize; i++) sum += Math.exp(logits.get(0, i) - max);
+        return logits.get(0, token) - max - Math.log(sum);
+    }
+
+    public int position() {
+        return position;
+    }
+
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    /** Positions this session can fill: the model's usable context window. */
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /** This session's KV cache (read-only use, e.g. to check that every layer wrote every position). */
+    public KvBufferCache.KvBuffer kvBuffer() {
+        return kvBuffer;
+    }
+
+    public GenerationStats stats() {
+        return stats.snapshot();
+    }
+
+    private void requireLogits() {
+        if (argmax < 0) throw new IllegalStateException("No logits yet: prefill first");
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("Session is closed");
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            kvBuffer.close();
+            logits.close();
+        } finally {
+            onClose.run();
+        }
+    }
+}

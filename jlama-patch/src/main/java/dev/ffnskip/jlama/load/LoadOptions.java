@@ -1,0 +1,91 @@
+package dev.ffnskip.jlama.load;
+
+import com.github.tjake.jlama.safetensors.DType;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How to load a model folder.
+ *
+ * @param workingQuantizationType what activations are quantized to before each matmul: I8 (Jlama's fast path, used
+ *     with Q4 weights when the hidden sizes allow it), BF16, or F32 (exact float32 activations, the most accurate)
+ * @param quantizeToQ4 pre-quantize the weights to Jlama Q4 into {@code cacheDirectory} (once) and load that copy
+ * @param cacheDirectory where pre-quantized copies live
+ * @param threadCount Jlama worker threads, or null for Jlama's default (one per physical core); fixed per JVM
+ * @param workingDirectory accepted for Jlama compatibility; KV caches live in memory, so it is only checked to exist
+ */
+public record LoadOptions(DType workingQuantizationType, boolean quantizeToQ4, Path cacheDirectory, Integer threadCount, Path workingDirectory) {
+    private static final Set<DType> WORKING_TYPES = Set.of(DType.I8, DType.BF16, DType.F32);
+
+    public LoadOptions {
+        Objects.requireNonNull(workingQuantizationType, "workingQuantizationType");
+        Objects.requireNonNull(cacheDirectory, "cacheDirectory");
+        if (!WORKING_TYPES.contains(workingQuantizationType)) {
+            throw new IllegalArgumentException("workingQuantizationType must be one of I8, BF16, F32, was " + workingQuantizationType);
+        }
+        if (threadCount != null && threadCount < 1) throw new IllegalArgumentException("threadCount must be >= 1, was " + threadCount);
+    }
+
+    public static Path defaultCacheDirectory() {
+        String configured = System.getProperty("ffnskip.cache.dir", System.getenv("FFNSKIP_CACHE_DIR"));
+        return configured != null ? Path.of(configured) : Path.of(System.getProperty("user.home"), ".cache", "ffn-skip");
+    }
+
+    /** I8 working quantization, weights as stored, default cache. */
+    public static LoadOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder()
+            .workingQuantizationType(workingQuantizationType)
+            .quantizeToQ4(quantizeToQ4)
+            .cacheDirectory(cacheDirectory)
+            .threadCount(threadCount)
+            .workingDirectory(workingDirectory);
+    }
+
+    public static final class Builder {
+        private DType workingQuantizationType = DType.I8;
+        private boolean quantizeToQ4;
+        private Path cacheDirectory = defaultCacheDirectory();
+        private Integer threadCount;
+        private Path workingDirectory;
+
+        private Builder() {}
+
+        public Builder workingQuantizationType(DType type) {
+            this.workingQuantizationType = type;
+            return this;
+        }
+
+        public Builder quantizeToQ4(boolean quantize) {
+            this.quantizeToQ4 = quantize;
+            return this;
+        }
+
+        public Builder cacheDirectory(Path dir) {
+            this.cacheDirectory = dir;
+            return this;
+        }
+
+        public Builder threadCount(Integer threads) {
+            this.threadCount = threads;
+            return this;
+        }
+
+        public Builder workingDirectory(Path dir) {
+            this.workingDirectory = dir;
+            return this;
+        }
+
+        public LoadOptions build() {
+            return new LoadOptions(workingQuantizationType, quantizeToQ4, cacheDirectory, threadCount, workingDirectory);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.ffnskip.jlama.load;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.ModelSupport;
+import com.github.tjake.jlama.model.llama.LlamaTokenizer;
+import com.github.tjake.jlama.safetensors.Config;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.SafeTensorSupport;
+import com.github.tjake.jlama.safetensors.WeightLoader;
+import com.github.tjake.jlama.util.JsonSupport;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import dev.ffnskip.jlama.model.GatedLlamaModel;
+import dev.ffnskip.jlama.ops.TensorOperationsGuard;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads Hugging Face model folders into Jlama without Jlama's closed {@code ModelType} registry and without any
+ * network access: the folder is validated first ({@link ModelFolder}), optionally replaced by a pre-quantized Q4 copy,
+ * and then built as a {@link GatedLlamaModel}. {@link #loadStock} builds unmodified Jlama from the same prepared
+ * folder for A/B comparisons.
+ */
+public final class ModelLoader {
+    private static final Logger logger = LoggerFactory.getLogger(ModelLoader.class);
+
+    private ModelLoader() {}
+
+    /** A validated folder ready for Jlama, plus the Jlama type arguments both loaders use. */
+    public record Prepared(ModelFolder folder, ModelFolder source, DType workingQuantizationType, Optional<DType> modelQuantization) {}
+
+    /** Validates {@code dir}, makes the Q4 copy if asked, and decides Jlama's type arguments. */
+    public static Prepared prepare(Path dir, LoadOptions options) {
+        ModelFolder source = ModelFolder.open(dir);
+        if (options.workingDirectory() != null && !Files.isDirectory(options.workingDirectory())) {
+            throw new ModelLoadException("Working directory does not exist: " + options.workingDirectory());
+        }
+        ModelFolder folder = source;
+        if (options.quantizeToQ4() && !source.weightType().equals("Q4")) {
+            folder = ModelFolder.open(Q4Cache.quantized(source, options.cacheDirectory()));
+        }
+        // Jlama rounds activations of BF16 models to BF16 unless a model quantization type is given; asking for F32
+        // (which leaves BF16 weights as they are) is how float32 activations are obtained.
+        Optional<DType> modelQuantization = options.workingQuantizationType() == DType.F32 && folder.weightType().equals("BF16")
+            ? Optional.of(DType.F32)
+            : Optional.empty();
+        return new Prepared(folder, source, options.workingQuantizationType(), modelQuantization);
+    }
+
+    /** Loads the gated model. */
+    public static GatedLlamaModel loadGated(Prepared prepared, LoadOptions options) {
+        TensorOperationsGuard.ensureCorrect();
+        applyThreadCount(options.threadCount());
+        Path dir = prepared.folder().path();
+        try {
+            Config config = JsonSupport.om.readValue(dir.resolve(ModelFolder.CONFIG).toFile(), prepared.folder().architecture().configClass());
+            LlamaTokenizer tokenizer = new LlamaTokenizer(dir);
+            WeightLoader weights = SafeTensorSupport.loadWeights(dir.toFile());
+            return new GatedLlamaModel(
+                AbstractModel.InferenceType.FULL_GENERATION,
+                config,
+                weights,
+                tokenizer,
+                DType.F32,
+                prepared.workingQuantizationType(),
+                prepared.modelQuantization()
+            );
+        } catch (IOException e) {
+            throw new ModelLoadException("Cannot load " + dir + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new ModelLoadException("Jlama could not load " + dir + ": " + e, e);
+        }
+    }
+
+    /** Loads unmodified Jlama ({@code ModelSupport.loadModel}) from the same prepared folder and type arguments. */
+    public static AbstractModel loadStock(Prepared prepared) {
+        TensorOperationsGuard.ensureCorrect();
+        File dir = prepared.folder().path().toFile();
+        return ModelSupport.loadModel(
+            AbstractModel.InferenceType.FULL_GENERATION,
+            dir,
+            null,
+            DType.F32,
+            prepared.workingQuantizationType(),
+            prepared.modelQuantization(),
+            Optional.empty(),
+            Optional.empty(),
+            SafeTensorSupport::loadWeights
+        );
+    }
+
+    /** Jlama's worker pool size is fixed once per JVM; later different requests are reported, not fatal. */
+    private static void applyThreadCount(Integer threads) {
+        if (threads == null) return;
+        try {
+            PhysicalCoreExecutor.overrideThreadCount(threads);
+        } catch (IllegalStateException alreadyStarted) {
+            int actual = PhysicalCoreExecutor.instance.get().getCoreCount();
+            if (actual != threads) logger.warn("Jlama already runs with {} threads in this JVM; threadCount {} is ignored", actual, threads);
+        }
+    }
+}

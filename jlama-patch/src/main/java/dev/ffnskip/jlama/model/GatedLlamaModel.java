@@ -1,0 +1,170 @@
+package dev.ffnskip.jlama.model;
+
+import com.github.tjake.jlama.model.CausalSelfAttention;
+import com.github.tjake.jlama.model.MLPBlock;
+import com.github.tjake.jlama.model.ModelSupport;
+import com.github.tjake.jlama.model.RMSNorm;
+import com.github.tjake.jlama.model.TransformerBlock;
+import com.github.tjake.jlama.model.llama.LlamaModel;
+import com.github.tjake.jlama.model.mistral.MistralConfig;
+import com.github.tjake.jlama.model.qwen2.Qwen2Config;
+import com.github.tjake.jlama.safetensors.Config;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.WeightLoader;
+import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.KvBufferCache;
+import dev.ffnskip.jlama.gate.FfnGate;
+import dev.ffnskip.jlama.gate.LayerAction;
+import java.util.Optional;
+import java.util.stream.IntStream;
+
+/**
+ * Jlama's Llama model (also Mistral and Qwen2, which share its layer layout) with {@link GatedTransformerBlock}s and a
+ * gated single-token decode step.
+ *
+ * <p>Weights, embeddings, output head and prefill are Jlama's own; only the decoder layers are ours. Not thread-safe:
+ * like every Jlama model it shares scratch buffers between calls, so one generation runs at a time.
+ */
+public final class GatedLlamaModel extends LlamaModel {
+
+    public GatedLlamaModel(
+        InferenceType inferenceType,
+        Config config,
+        WeightLoader weights,
+        Tokenizer tokenizer,
+        DType workingDType,
+        DType workingQType,
+        Optional<DType> modelQType
+    ) {
+        super(inferenceType, config, weights, tokenizer, workingDType, workingQType, modelQType);
+    }
+
+    @Override
+    protected TransformerBlock[] loadTransformerBlockWeights() {
+        // Runs inside Jlama's constructor: only fields of AbstractModel may be used here.
+        DType qType = modelQType.orElse(modelDType);
+        TransformerBlock[] blocks = new TransformerBlock[c.dctx().numberOfLayers];
+        IntStream.range(c.dctx().layerStart, c.dctx().layerEnd).parallel().forEach(layer -> {
+            int relative = layer - c.dctx().layerStart;
+            String base = "model.layers." + layer + ".";
+            blocks[relative] = new GatedTransformerBlock(
+                this,
+                relative,
+                new RMSNorm(this, weights.load(base + "input_layernorm.weight").quantize(qType)),
+                loadAttention(base + "self_attn.", relative, qType),
+                new RMSNorm(this, weights.load(base + "post_attention_layernorm.weight").quantize(qType)),
+                new MLPBlock(
+                    this,
+                    c.activationFunction,
+                    weights.load(base + "mlp.gate_proj.weight", c.dctx(), true, false).quantize(qType),
+                    weights.load(base + "mlp.down_proj.weight", c.dctx(), false, true).quantize(qType),
+                    weights.load(base + "mlp.up_proj.weight", c.dctx(), true, false).quantize(qType)
+                )
+            );
+        });
+        return blocks;
+    }
+
+    private CausalSelfAttention loadAttention(String prefix, int layer, DType qType) {
+        AbstractTensor q = weights.load(prefix + "q_proj.weight", c.dctx(), true, false).quantize(qType);
+        AbstractTensor k = weights.load(prefix + "k_proj.weight", c.dctx(), true, false).quantize(qType);
+        AbstractTensor v = weights.load(prefix + "v_proj.weight", c.dctx(), true, false).quantize(qType);
+        AbstractTensor o = weights.load(prefix + "o_proj.weight", c.dctx(), false, true).quantize(qType);
+        // Qwen2 has q/k/v biases; Llama and Mistral do not.
+        if (!weights.isWeightPresent(prefix + "q_proj.bias")) return new CausalSelfAttention(this, layer, q, k, v, o);
+        return new CausalSelfAttention(
+            this,
+            layer,
+            Optional.of(weights.load(prefix + "q_proj.bias").quantize(qType)),
+            Optional.of(weights.load(prefix + "k_proj.bias").quantize(qType)),
+            Optional.of(weights.load(prefix + "v_proj.bias").quantize(qType)),
+            q,
+            k,
+            v,
+            Optional.empty(),
+            o
+        );
+    }
+
+    @Override
+    public ModelSupport.ModelType getModelType() {
+        if (c instanceof Qwen2Config) return ModelSupport.ModelType.QWEN2;
+        if (c instanceof MistralConfig) return ModelSupport.ModelType.MISTRAL;
+        return ModelSupport.ModelType.LLAMA;
+    }
+
+    /**
+     * Positions this model can actually use. Jlama 0.8.4 looks up the RoPE table of head {@code h} at
+     * {@code position + 2h} (queries and keys alike, so attention is unaffected), which runs past the table for the
+     * last {@code 2 x (heads - 1)} positions; those positions cannot be used.
+     */
+    public int usableContextLength() {
+        int rotatedHeads = c.isGQA ? c.numberOfKeyValueHeads : c.numberOfHeads;
+        return c.contextLength - 2 * (rotatedHeads - 1);
+    }
+
+    public int numberOfLayers() {
+        return transformerBlocks.length;
+    }
+
+    public GatedTransformerBlock block(int layer) {
+        return (GatedTransformerBlock) transformerBlocks[layer];
+    }
+
+    /** The type activations are quantized to before each matmul, after Jlama's own fallbacks. */
+    public DType workingQuantizationType() {
+        return workingQType;
+    }
+
+    /** The weight type of the decoder layers. */
+    public DType weightType() {
+        return modelQType.orElse(modelDType);
+    }
+
+    /** Activation quantization as Jlama does it before every matmul. */
+    AbstractTensor quantizeForMatmul(AbstractTensor t) {
+        return maybeQuantize(t);
+    }
+
+    /** A fresh in-memory KV cache for one request; the caller closes it. */
+    public KvBufferCache.KvBuffer newKvBuffer() {
+        return kvBufferCache.getEphemeralKvBuffer();
+    }
+
+    /**
+     * One gated single-token forward: attention in every layer, the FFN as {@code gate} decides.
+     *
+     * @param recorder receives every layer's action and, for computed FFNs, its signal
+     * @return the final hidden state (before the output norm); the caller closes it
+     */
+    public AbstractTensor decodeStep(
+        int token,
+        int position,
+        KvBufferCache.KvBuffer kvBuffer,
+        FfnGate gate,
+        ResidualCosine signal,
+        LayerRecorder recorder
+    ) {
+        AbstractTensor hidden = embedInput.inputTokenToEmbedding(token, position);
+        for (int layer = 0; layer < transformerBlocks.length; layer++) {
+            LayerAction action = gate.action(layer);
+            AbstractTensor next = block(layer).forward(hidden, position, kvBuffer, action, signal);
+            if (action == LayerAction.COMPUTE && signal != null) {
+                gate.observe(layer, signal.cosine(), signal.updateToResidualNorm());
+            }
+            recorder.record(layer, action, action == LayerAction.COMPUTE && signal != null ? signal.cosine() : Float.NaN);
+            if (next != hidden) {
+                hidden.close();
+                hidden = next;
+            }
+        }
+        return hidden;
+    }
+
+    /** Receives what each layer did during a decode step. */
+    @FunctionalInterface
+    public interface LayerRecorder {
+        void record(int layer, LayerAction action, float cosine);
+    }
+}
