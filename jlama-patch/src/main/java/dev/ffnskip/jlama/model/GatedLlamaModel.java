@@ -117,9 +117,9 @@ public final class GatedLlamaModel extends LlamaModel {
         return workingQType;
     }
 
-    /** The weight type of the decoder layers. */
+    /** The weight type of the decoder layers. (Asking Jlama for F32 never widens stored weights; it only keeps activations F32.) */
     public DType weightType() {
-        return modelQType.orElse(modelDType);
+        return modelQType.filter(q -> q != DType.F32).orElse(modelDType);
     }
 
     /** Activation quantization as Jlama does it before every matmul. */

@@ -30,6 +30,7 @@ public final class CorrectedTensorOperations implements TensorOperations {
 
     private final TensorOperations delegate;
     private final boolean fixGemmTail;
+    private final int splitSize;
 
     /**
      * @param fixGemmTail recompute the native kernels' broken tail rows (only needed for the native operations)
@@ -37,6 +38,8 @@ public final class CorrectedTensorOperations implements TensorOperations {
     public CorrectedTensorOperations(TensorOperations delegate, boolean fixGemmTail) {
         this.delegate = delegate;
         this.fixGemmTail = fixGemmTail;
+        this.splitSize = Integer.getInteger("ffnskip.ops.splitSize", delegate.parallelSplitSize());
+        if (splitSize < 1) throw new IllegalArgumentException("ffnskip.ops.splitSize must be >= 1, was " + splitSize);
     }
 
     public TensorOperations delegate() {
@@ -61,9 +64,10 @@ public final class CorrectedTensorOperations implements TensorOperations {
         return delegate.name() + " (ffn-skip corrected)";
     }
 
+    /** Chunks per matmul (Jlama's choice unless {@code -Dffnskip.ops.splitSize} overrides it). */
     @Override
     public int parallelSplitSize() {
-        return delegate.parallelSplitSize();
+        return splitSize;
     }
 
     @Override

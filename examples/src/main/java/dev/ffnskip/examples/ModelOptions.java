@@ -1,0 +1,43 @@
+package dev.ffnskip.examples;
+
+import com.github.tjake.jlama.safetensors.DType;
+import dev.ffnskip.jlama.load.LoadOptions;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Model selection options shared by the example commands. */
+public final class ModelOptions {
+    /** Where the shared demo model lives relative to the repository root. */
+    public static final Path DEFAULT_MODEL = Path.of("..", "shared", "models", "skipbench-28m");
+
+    /** Weight and activation precision. */
+    public enum Precision {
+        /** Weights as stored, float32 activations: the most exact setup. */
+        f32,
+        /** Weights as stored, Jlama's default activation quantization (I8 requested; BF16 for BF16 weights). */
+        stored,
+        /** Weights pre-quantized to Jlama Q4 (cached), I8 activations where the model's sizes allow. */
+        q4
+    }
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model folder (default: ${DEFAULT-VALUE}).")
+    public Path model = DEFAULT_MODEL;
+
+    @Option(names = "--precision", description = "f32, stored or q4 (default: ${DEFAULT-VALUE}).")
+    public Precision precision = Precision.q4;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where pre-quantized copies are kept (default: ~/.cache/ffn-skip).")
+    public Path cacheDir = LoadOptions.defaultCacheDirectory();
+
+    @Option(names = "--threads", description = "Jlama worker threads (default: one per physical core).")
+    public Integer threads;
+
+    public LoadOptions loadOptions() {
+        return LoadOptions.builder()
+            .workingQuantizationType(precision == Precision.f32 ? DType.F32 : DType.I8)
+            .quantizeToQ4(precision == Precision.q4)
+            .cacheDirectory(cacheDir)
+            .threadCount(threads)
+            .build();
+    }
+}

@@ -1,0 +1,70 @@
+package dev.ffnskip.examples.ab;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ffnskip.examples.ModelOptions;
+import dev.ffnskip.examples.Prompts;
+import dev.ffnskip.jlama.gate.SkipPolicy;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The main job: the same prompts through stock Jlama, our decoder with the gate off, and our decoder with FFN
+ * skipping, interleaved per prompt; prints tokens/s, realized skip ratio and whether the outputs agree.
+ */
+@Command(
+    name = "ab",
+    mixinStandardHelpOptions = true,
+    description = "A/B: stock Jlama vs ffn-skip with the gate off vs ffn-skip with skipping, on the same prompts."
+)
+public final class AbCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--prompts", paramLabel = "FILE", description = "JSONL rows with id and messages (default: built-in prompts).")
+    Path prompts;
+
+    @Option(names = "--max-tokens", description = "New tokens per prompt at most (default: ${DEFAULT-VALUE}).")
+    int maxTokens = 64;
+
+    @Option(names = "--repeat", description = "Passes over the prompts; timings pool all passes (default: ${DEFAULT-VALUE}).")
+    int repeat = 2;
+
+    @Option(names = "--threshold", description = "Skip threshold (default: the shipped default policy's).")
+    Double threshold;
+
+    @Option(names = "--warmup-tokens", description = "Dense decode steps per answer before skipping (default: policy's).")
+    Integer warmupTokens;
+
+    @Option(names = "--json", paramLabel = "OUT", description = "Write all numbers and token ids as JSON.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, was " + maxTokens);
+        if (repeat < 1) throw new IllegalArgumentException("--repeat must be >= 1, was " + repeat);
+        List<Prompts.Prompt> prompts = this.prompts == null ? Prompts.builtIn() : Prompts.read(this.prompts);
+        SkipPolicy.Builder policy = SkipPolicy.defaults().toBuilder();
+        if (threshold != null) policy.threshold(threshold);
+        if (warmupTokens != null) policy.warmupTokens(warmupTokens);
+        SkipPolicy skipPolicy = policy.build();
+
+        PrintStream out = System.out;
+        AbReport report;
+        try (AbRunner runner = AbRunner.open(model.model, model.loadOptions())) {
+            out.println(runner.describe(prompts.size(), maxTokens, skipPolicy));
+            report = runner.run(prompts, maxTokens, repeat, skipPolicy, out);
+        }
+        report.print(out);
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report.toJson());
+            out.println("wrote " + json);
+        }
+        return 0;
+    }
+}
