@@ -196,7 +196,7 @@ public final class ModelFolder {
         int vocab = config.get("vocab_size").asInt();
         requireTensor(folder, tensors, "model.embed_tokens.weight", vocab, hidden);
         requireTensor(folder, tensors, "model.norm.weight", hidden);
-        if (!config.path("tie_word_embeddings").asBoolean(false) && tensors.containsKey("lm_head.weight")) {
+        if (tensors.containsKey("lm_head.weight") || !config.path("tie_word_embeddings").asBoolean(false)) {
             requireTensor(folder, tensors, "lm_head.weight", vocab, hidden);
         }
         for (int l = 0; l < config.get("num_hidden_layers").asInt(); l++) {
