@@ -1,0 +1,293 @@
+package dev.ffnskip.langchain4j;
+
+import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
+import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.generate.GenerationRequest;
+import dev.ffnskip.jlama.generate.GenerationResult;
+import dev.ffnskip.jlama.generate.PromptTooLongException;
+import dev.ffnskip.jlama.load.LoadOptions;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What both chat models share: the loaded model, the resolved defaults and the translation between LangChain4j
+ * requests/responses and {@link FfnSkipModel} generations. Immutable and thread-safe; {@link FfnSkipModel} serializes
+ * the generations themselves.
+ */
+final class ChatEngine {
+    /** {@code JlamaChatModel}'s default temperature. */
+    static final double DEFAULT_TEMPERATURE = 0.3;
+
+    private final FfnSkipModel model;
+    private final boolean ownsModel;
+    private final String modelName;
+    private final PromptSupport promptSupport;
+    private final SkipPolicy defaultPolicy;
+    private final FfnSkipChatRequestParameters defaults;
+    private final List<ChatModelListener> listeners;
+
+    private ChatEngine(
+        FfnSkipModel model,
+        boolean ownsModel,
+        String modelName,
+        PromptSupport promptSupport,
+        SkipPolicy defaultPolicy,
+        FfnSkipChatRequestParameters defaults,
+        List<ChatModelListener> listeners
+    ) {
+        this.model = model;
+        this.ownsModel = ownsModel;
+        this.modelName = modelName;
+        this.promptSupport = promptSupport;
+        this.defaultPolicy = defaultPolicy;
+        this.defaults = defaults;
+        this.listeners = listeners;
+    }
+
+    /** A request ready to run: its prompt ids, generation settings and whether tools were offered. */
+    record Prepared(int[] promptIds, GenerationRequest generation, SkipPolicy policy, boolean toolsOffered) {}
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Building
+
+    static ChatEngine create(FfnSkipModelBuilder<?> b) {
+        List<ChatModelListener> listeners = List.copyOf(b.listeners);
+        // Cheap checks first, so a bad value fails before seconds of loading.
+        FfnSkipChatRequestParameters builderValues = builderParameters(b);
+        ChatRequestParameters given = b.defaultRequestParameters;
+        FfnSkipChatRequestParameters layered = FfnSkipChatRequestParameters.builder()
+            .overrideWith(given)
+            .overrideWith(builderValues)
+            .build();
+        SkipPolicy policy = layered.applySkipSettings(SkipPolicy.defaults());
+        validateScalars(layered);
+
+        ModelHandle handle = loadModel(b);
+        try {
+            FfnSkipModel model = handle.model();
+            PromptSupport promptSupport = model.promptSupport().orElseThrow(() -> new IllegalArgumentException(
+                "Model " + model.info().sourcePath() + " has no chat template (tokenizer_config.json chat_template), so it cannot be used as a chat model"
+            ));
+            policy.validateFor(model.info().layers());
+            String name = b.modelName != null && b.model == null && b.modelPath == null ? b.modelName.strip() : model.info().name();
+            if (layered.modelName() != null && !layered.modelName().equals(name)) {
+                throw new IllegalArgumentException("defaultRequestParameters name model '" + layered.modelName() + "' but this chat model serves '" + name + "'");
+            }
+            FfnSkipChatRequestParameters defaults = FfnSkipChatRequestParameters.builder()
+                .modelName(name)
+                .temperature(DEFAULT_TEMPERATURE)
+                .maxOutputTokens(model.info().contextLength())
+                .overrideWith(layered)
+                .skipPolicy(policy)
+                .skipEnabled(null)
+                .skipThreshold(null)
+                .maxSkipFraction(null)
+                .protectFirst(null)
+                .protectLast(null)
+                .warmupTokens(null)
+                .build();
+            ChatEngine engine = new ChatEngine(model, handle.owned(), name, promptSupport, policy, defaults, listeners);
+            engine.checkParameters(defaults);
+            return engine;
+        } catch (RuntimeException | Error e) {
+            if (handle.owned()) handle.model().close();
+            throw e;
+        }
+    }
+
+    private static FfnSkipChatRequestParameters builderParameters(FfnSkipModelBuilder<?> b) {
+        FfnSkipChatRequestParameters.Builder p = FfnSkipChatRequestParameters.builder()
+            .temperature(b.temperature)
+            .maxOutputTokens(b.maxTokens)
+            .topP(b.topP)
+            .topK(b.topK)
+            .stopSequences(b.stopSequences)
+            .seed(b.seed)
+            .skipPolicy(b.skipPolicy)
+            .skipEnabled(b.skipEnabled)
+            .skipThreshold(b.skipThreshold)
+            .maxSkipFraction(b.maxSkipFraction)
+            .protectFirst(b.protectFirst)
+            .protectLast(b.protectLast)
+            .warmupTokens(b.warmupTokens);
+        return p.build();
+    }
+
+    private record ModelHandle(FfnSkipModel model, boolean owned) {}
+
+    private static ModelHandle loadModel(FfnSkipModelBuilder<?> b) {
+        boolean hasLoadOptions = b.threadCount != null || b.workingDirectory != null || b.workingQuantizedType != null
+            || b.quantizeModelAtRuntime != null || b.quantizationCachePath != null;
+        if (b.model != null) {
+            if (b.modelPath != null || b.modelName != null) {
+                throw new IllegalArgumentException("Set either model(FfnSkipModel) or modelPath/modelName, not both");
+            }
+            if (hasLoadOptions || b.shareModel != null || b.modelCachePath != null) {
+                throw new IllegalArgumentException(
+                    "model(FfnSkipModel) gives an already loaded model; threadCount, workingDirectory, workingQuantizedType, "
+                        + "quantizeModelAtRuntime, quantizationCachePath, modelCachePath and shareModel cannot apply to it"
+                );
+            }
+            return new ModelHandle(b.model, false);
+        }
+        if (b.modelPath != null && b.modelName != null) {
+            throw new IllegalArgumentException("Set either modelPath (a local folder) or modelName (a Hugging Face id), not both");
+        }
+        Path folder;
+        if (b.modelPath != null) {
+            folder = b.modelPath;
+        } else if (b.modelName != null) {
+            folder = ModelLocator.locate(b.modelName, b.modelCachePath, b.authToken, b.allowDownload == null || b.allowDownload);
+        } else {
+            throw new IllegalArgumentException("No model: set modelPath(Path) to a local model folder, modelName(String) to a Hugging Face id, or model(FfnSkipModel)");
+        }
+        LoadOptions.Builder options = LoadOptions.builder();
+        if (b.workingQuantizedType != null) options.workingQuantizationType(b.workingQuantizedType);
+        if (b.quantizeModelAtRuntime != null) options.quantizeToQ4(b.quantizeModelAtRuntime);
+        if (b.quantizationCachePath != null) options.cacheDirectory(b.quantizationCachePath);
+        options.threadCount(b.threadCount).workingDirectory(b.workingDirectory);
+        LoadOptions loadOptions = options.build();
+        if (b.shareModel == null || b.shareModel) return new ModelHandle(FfnSkipModels.shared(folder, loadOptions), false);
+        return new ModelHandle(FfnSkipModel.load(folder, loadOptions), true);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Requests
+
+    FfnSkipModel model() {
+        return model;
+    }
+
+    boolean ownsModel() {
+        return ownsModel;
+    }
+
+    String modelName() {
+        return modelName;
+    }
+
+    FfnSkipChatRequestParameters defaults() {
+        return defaults;
+    }
+
+    SkipPolicy defaultPolicy() {
+        return defaultPolicy;
+    }
+
+    List<ChatModelListener> listeners() {
+        return listeners;
+    }
+
+    /** Validates the request, renders and encodes its prompt and resolves its generation settings. */
+    Prepared prepare(ChatRequest request) {
+        // chat() has merged the defaults already; merging again is a no-op then and makes doChat() safe to call directly.
+        FfnSkipChatRequestParameters p = defaults.overrideWith(request.parameters());
+        checkParameters(p);
+        SkipPolicy policy = p.applySkipSettings(defaultPolicy);
+        policy.validateFor(model.info().layers());
+        List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
+        GenerationRequest generation = GenerationRequest.builder()
+            .maxNewTokens(p.maxOutputTokens())
+            .temperature(p.temperature())
+            .topP(p.topP())
+            .topK(p.topK())
+            .seed(p.seed())
+            .stopSequences(p.stopSequences())
+            .gate(policy)
+            .build();
+        PromptContext prompt = PromptRenderer.render(promptSupport, request.messages(), tools);
+        int[] ids = model.encode(prompt);
+        int context = model.info().contextLength();
+        if (ids.length > context) throw new PromptTooLongException(ids.length, context);
+        return new Prepared(ids, generation, policy, !tools.isEmpty());
+    }
+
+    /** Rejects what cannot be honoured, with LangChain4j's {@link UnsupportedFeatureException}, and checks ranges. */
+    private void checkParameters(FfnSkipChatRequestParameters p) {
+        if (p.modelName() != null && !p.modelName().equals(modelName)) {
+            throw new UnsupportedFeatureException(
+                "'modelName' parameter '" + p.modelName() + "': this chat model serves '" + modelName + "' and cannot switch models per request"
+            );
+        }
+        if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0) {
+            throw new UnsupportedFeatureException("'frequencyPenalty' parameter is not supported by the ffn-skip chat model");
+        }
+        if (p.presencePenalty() != null && p.presencePenalty() != 0.0) {
+            throw new UnsupportedFeatureException("'presencePenalty' parameter is not supported by the ffn-skip chat model");
+        }
+        if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
+            throw new UnsupportedFeatureException(
+                "JSON response format" + (p.responseFormat().jsonSchema() != null ? " (JSON schema)" : "") + " is not supported by the ffn-skip chat model"
+            );
+        }
+        if (p.toolChoice() == ToolChoice.REQUIRED) {
+            throw new UnsupportedFeatureException(
+                "ToolChoice.REQUIRED is not supported by the ffn-skip chat model: it cannot force the model to call a tool (AUTO and NONE are)"
+            );
+        }
+        validateScalars(p);
+    }
+
+    private static void validateScalars(ChatRequestParameters p) {
+        if (p.temperature() != null && !(p.temperature() >= 0 && Double.isFinite(p.temperature()))) {
+            throw new IllegalArgumentException("temperature must be a finite number >= 0, was " + p.temperature());
+        }
+        if (p.topP() != null && !(p.topP() > 0 && p.topP() <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], was " + p.topP());
+        if (p.topK() != null && p.topK() < 1) throw new IllegalArgumentException("topK must be >= 1, was " + p.topK());
+        if (p.maxOutputTokens() != null && p.maxOutputTokens() < 1) {
+            throw new IllegalArgumentException("maxOutputTokens (maxTokens) must be >= 1, was " + p.maxOutputTokens());
+        }
+        for (String stop : p.stopSequences()) {
+            if (stop == null || stop.isEmpty()) throw new IllegalArgumentException("stopSequences must not contain empty strings");
+        }
+    }
+
+    /** The LangChain4j response for a finished generation: a tool call (when tools were offered) or a text answer. */
+    ChatResponse respond(Prepared prepared, GenerationResult result) {
+        Optional<List<ToolExecutionRequest>> calls = prepared.toolsOffered() && result.finishReason() != dev.ffnskip.jlama.generate.FinishReason.CANCELLED
+            ? ToolCallParser.parse(result.text())
+            : Optional.empty();
+        AiMessage message = calls.map(AiMessage::from).orElseGet(() -> AiMessage.from(result.text()));
+        FinishReason finishReason = calls.isPresent() ? FinishReason.TOOL_EXECUTION : finishReason(result.finishReason());
+        FfnSkipChatResponseMetadata metadata = FfnSkipChatResponseMetadata.builder()
+            .id("ffnskip-" + UUID.randomUUID())
+            .modelName(modelName)
+            .tokenUsage(new TokenUsage(result.promptTokens(), result.generatedTokens()))
+            .finishReason(finishReason)
+            .engineFinishReason(result.finishReason())
+            .skipPolicy(prepared.policy().describe())
+            .stats(result.stats())
+            .tokenIds(result.tokenIds())
+            .build();
+        return ChatResponse.builder().aiMessage(message).metadata(metadata).build();
+    }
+
+    /** LangChain4j's finish reason for an engine finish reason (tool calls are decided by the caller). */
+    static FinishReason finishReason(dev.ffnskip.jlama.generate.FinishReason reason) {
+        return switch (reason) {
+            case STOP_TOKEN, STOP_SEQUENCE -> FinishReason.STOP;
+            case MAX_TOKENS, CONTEXT_LENGTH -> FinishReason.LENGTH;
+            case CANCELLED -> FinishReason.OTHER;
+        };
+    }
+
+    void close() {
+        if (ownsModel) model.close();
+    }
+}
