@@ -86,6 +86,10 @@ public class FfnSkipChatModel implements ChatModel, AutoCloseable {
         return engine.model();
     }
 
+    ChatEngine engine() {
+        return engine;
+    }
+
     /** Releases the model if this chat model loaded its own copy ({@code shareModel(false)}); shared models stay loaded. */
     @Override
     public void close() {

@@ -110,6 +110,10 @@ public class FfnSkipStreamingChatModel implements StreamingChatModel, AutoClosea
         return engine.model();
     }
 
+    ChatEngine engine() {
+        return engine;
+    }
+
     /** Releases the model if this chat model loaded its own copy ({@code shareModel(false)}); shared models stay loaded. */
     @Override
     public void close() {
