@@ -1,0 +1,293 @@
+package dev.ffnskip.eval.calibrate;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ffnskip.eval.cli.CommandText;
+import dev.ffnskip.eval.cli.DataOptions;
+import dev.ffnskip.eval.cli.ModelOptions;
+import dev.ffnskip.eval.run.Evaluation;
+import dev.ffnskip.eval.run.ModelPool;
+import dev.ffnskip.eval.run.Policies;
+import dev.ffnskip.eval.run.RunRecord;
+import dev.ffnskip.eval.run.Runner;
+import dev.ffnskip.eval.run.Splits;
+import dev.ffnskip.eval.task.Task;
+import dev.ffnskip.jlama.gate.FixedLayerSkip;
+import dev.ffnskip.jlama.gate.GatePolicies;
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.LayerwiseSkipPolicy;
+import dev.ffnskip.jlama.gate.SkipPolicy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Fits a gate policy on the calibration split only.
+ *
+ * <p>Layerwise family (default): (1) a dense pass records every layer's cos(h_mid, h_out) at every decode step, and
+ * one extra decode per layer skips only that layer's FFN at every step, which measures how often each layer's FFN
+ * changes the greedy output; (2) the layers are ranked from least to most sensitive; (3) candidates skip the k least
+ * sensitive layers, either always (fixed) or once a token saturates, where a layer saturates a token when its cosine
+ * reaches its own q-quantile of the dense cosines (per-layer normalised thresholds), each with warm-up w; (4) all
+ * candidates decode every calibration item after one shared prefill, and the one that meets the criterion with the
+ * most realized skip (or, with a target, reaches it with the least loss) is written as policy JSON. The paper family
+ * searches the single threshold and warm-up of {@link SkipPolicy} (protect 2+2) the same way.
+ */
+@Command(name = "calibrate", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Chooses per-layer thresholds, skipped layers and warm-up on the calibration split and writes the policy JSON.")
+public final class CalibrateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    static final class Criterion {
+        @Option(names = "--target-skip", paramLabel = "S", description = "Reach realized FFN skip >= S (mean over tasks) with the least EM loss.")
+        Double targetSkip;
+
+        @Option(names = "--max-em-loss", paramLabel = "POINTS", description = "Most skip with EM loss <= POINTS on every task.")
+        Double maxEmLoss;
+
+        @Option(names = "--min-agreement", paramLabel = "A", description = "Most skip with identical-to-dense share >= A on every task.")
+        Double minAgreement;
+    }
+
+    @ArgGroup(exclusive = false, multiplicity = "1")
+    Criterion criterion;
+
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK", defaultValue = "factoid,context", description = "Calibration tasks (default: ${DEFAULT-VALUE}).")
+    List<String> tasks;
+
+    @Option(names = "--family", paramLabel = "F", defaultValue = "layerwise", description = "layerwise (default) or paper (single threshold).")
+    String family;
+
+    @Option(names = "--warmups", split = ",", paramLabel = "W", defaultValue = "0,1,2", description = "Warm-ups tried (default: ${DEFAULT-VALUE}).")
+    List<Integer> warmups;
+
+    @Option(names = "--quantiles", split = ",", paramLabel = "Q", defaultValue = "0.5,0.75,0.9",
+        description = "layerwise: per-layer cosine quantiles tried as saturation thresholds (default: ${DEFAULT-VALUE}).")
+    List<Double> quantiles;
+
+    @Option(names = "--layer-counts", split = ",", paramLabel = "K", defaultValue = "1,2,3,4,6,8",
+        description = "layerwise: numbers of least-sensitive layers tried as the skip set (default: ${DEFAULT-VALUE}).")
+    List<Integer> layerCounts;
+
+    @Option(names = "--thresholds", split = ",", paramLabel = "T", defaultValue = "0.95,0.96,0.97,0.975,0.98,0.985,0.99",
+        description = "paper: thresholds tried (default: ${DEFAULT-VALUE}).")
+    List<Double> thresholds;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Writes policy.json, calibration.json and calibration.md here.")
+    Path out;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Folder with the task files (default: shared/eval).")
+    Path dataDir;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    DataOptions dataOptions;
+
+    @Override
+    public Integer call() {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--split") && dataOptions.split() != Splits.Split.CALIB) {
+            throw new IllegalArgumentException("calibrate only uses the calibration split (--split calib)");
+        }
+        String command = CommandText.of(spec);
+        PrintWriter log = spec.commandLine().getOut();
+        try (ModelPool pool = model.open()) {
+            Runner runner = new Runner(pool, model.progress());
+            int layers = pool.layers();
+            Map<String, Evaluation> evals = new LinkedHashMap<>();
+            for (String t : tasks) {
+                Task task = Task.forName(t);
+                Path data = dataDir != null ? dataDir.resolve(task.defaultDataFile()) : DataOptions.dataFor(task, null);
+                evals.put(task.name(), new Evaluation(runner, task, data, Splits.Split.CALIB, dataOptions.limit(), dataOptions.taskOptions()));
+            }
+
+            // Pass 1: dense with signal statistics, plus one single-layer FFN skip per layer (sensitivity).
+            SignalStats stats = new SignalStats(layers, 4096);
+            List<GatePolicy> pass1 = new ArrayList<>();
+            pass1.add(stats);
+            boolean layerwise = family.equals("layerwise");
+            if (!layerwise && !family.equals("paper")) throw new IllegalArgumentException("--family must be layerwise or paper");
+            if (layerwise) for (int l = 0; l < layers; l++) pass1.add(new FixedLayerSkip(Set.of(l), 0));
+            Map<String, Double> denseEm = new LinkedHashMap<>();
+            Map<String, Map<String, int[]>> denseTokens = new LinkedHashMap<>();
+            double[] changed = new double[layers];
+            double[] lossPerLayer = new double[layers];
+            for (var e : evals.entrySet()) {
+                List<Evaluation.Outcome> o = e.getValue().runMany(pass1, names("pass1", pass1.size()), null, extras(pass1.size()));
+                denseEm.put(e.getKey(), o.get(0).metric("exact_match"));
+                denseTokens.put(e.getKey(), o.get(0).tokens());
+                for (int l = 0; layerwise && l < layers; l++) {
+                    changed[l] += (1 - o.get(l + 1).summary().path("agreement").path("identical_fraction").asDouble()) / evals.size();
+                    lossPerLayer[l] += (o.get(0).metric("exact_match") - o.get(l + 1).metric("exact_match")) * 100 / evals.size();
+                }
+            }
+            log.println("dense exact match on the calibration items: " + denseEm);
+
+            // Candidates.
+            List<String> candidateNames = new ArrayList<>();
+            List<GatePolicy> candidates = new ArrayList<>();
+            List<Integer> ranking = new ArrayList<>();
+            if (layerwise) {
+                for (int l = 1; l < layers - 1; l++) ranking.add(l); // the first and last layer always compute
+                ranking.sort(Comparator.comparingDouble((Integer l) -> changed[l]).thenComparingDouble(l -> -stats.meanCosine(l)));
+                log.println("layers from least to most sensitive: " + ranking);
+                for (int w : warmups) {
+                    for (int k : layerCounts) {
+                        if (k > ranking.size()) continue;
+                        Set<Integer> skip = new TreeSet<>(ranking.subList(0, k));
+                        candidates.add(new FixedLayerSkip(skip, w));
+                        candidateNames.add(String.format(Locale.ROOT, "fixed k=%d w=%d", k, w));
+                        for (double q : quantiles) {
+                            List<Double> t = new ArrayList<>();
+                            for (int l = 0; l < layers; l++) t.add(l == layers - 1 ? Double.POSITIVE_INFINITY : Math.min(1.0, Math.max(1e-6, stats.cosineQuantile(l, q))));
+                            candidates.add(new LayerwiseSkipPolicy(layers, t, skip, w, k));
+                            candidateNames.add(String.format(Locale.ROOT, "layerwise k=%d q=%.2f w=%d", k, q, w));
+                        }
+                    }
+                }
+            } else {
+                for (int w : warmups) {
+                    for (double t : thresholds) {
+                        candidates.add(Policies.paper(t).toBuilder().warmupTokens(w).build());
+                        candidateNames.add(String.format(Locale.ROOT, "paper t=%.3f w=%d", t, w));
+                    }
+                }
+            }
+
+            // Pass 2: every candidate on every calibration item.
+            Map<String, Map<String, Evaluation.Outcome>> byCandidate = new LinkedHashMap<>();
+            for (var e : evals.entrySet()) {
+                List<Evaluation.Outcome> o = e.getValue().runMany(candidates, names("candidate", candidates.size()), denseTokens.get(e.getKey()), extras(candidates.size()));
+                for (int i = 0; i < candidates.size(); i++) byCandidate.computeIfAbsent(candidateNames.get(i), k -> new LinkedHashMap<>()).put(e.getKey(), o.get(i));
+            }
+            List<CandidateEval> evaluated = new ArrayList<>();
+            for (int i = 0; i < candidates.size(); i++) evaluated.add(CandidateEval.of(candidateNames.get(i), candidates.get(i), byCandidate.get(candidateNames.get(i)), denseEm));
+            for (CandidateEval c : evaluated) log.println(c.line());
+
+            CandidateEval chosen = choose(evaluated);
+            log.println("chosen: " + chosen.line());
+            write(command, pool, stats, changed, lossPerLayer, ranking, denseEm, evaluated, chosen);
+        }
+        return 0;
+    }
+
+    CandidateEval choose(List<CandidateEval> evaluated) {
+        Criterion c = criterion;
+        if (c.targetSkip != null) {
+            List<CandidateEval> reach = evaluated.stream().filter(e -> e.skip() >= c.targetSkip).toList();
+            if (reach.isEmpty()) return evaluated.stream().max(Comparator.comparingDouble(CandidateEval::skip)).orElseThrow();
+            return reach.stream().min(Comparator.comparingDouble(CandidateEval::worstEmLoss)
+                .thenComparing(Comparator.comparingDouble(CandidateEval::worstIdentical).reversed())
+                .thenComparingDouble(CandidateEval::skip)).orElseThrow();
+        }
+        List<CandidateEval> ok = evaluated.stream()
+            .filter(e -> c.maxEmLoss == null || e.worstEmLoss() <= c.maxEmLoss + 1e-9)
+            .filter(e -> c.minAgreement == null || e.worstIdentical() >= c.minAgreement - 1e-9)
+            .toList();
+        if (ok.isEmpty()) throw new IllegalStateException("no candidate meets the quality floor on the calibration items; try smaller --layer-counts or higher --quantiles");
+        return ok.stream().max(Comparator.comparingDouble(CandidateEval::skip)
+            .thenComparing(Comparator.comparingDouble(CandidateEval::worstEmLoss).reversed())).orElseThrow();
+    }
+
+    private static List<String> names(String prefix, int n) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) out.add(i == 0 && prefix.equals("pass1") ? "dense" : "skip");
+        return out;
+    }
+
+    private static List<ObjectNode> extras(int n) {
+        List<ObjectNode> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) out.add(RunRecord.JSON.createObjectNode());
+        return out;
+    }
+
+    private void write(String command, ModelPool pool, SignalStats stats, double[] changed, double[] loss, List<Integer> ranking,
+                       Map<String, Double> denseEm, List<CandidateEval> evaluated, CandidateEval chosen) {
+        try {
+            Files.createDirectories(out);
+            ObjectNode policy = GatePolicies.toJson(chosen.policy());
+            ObjectNode cal = policy.putObject("calibration");
+            cal.put("command", command);
+            cal.put("model", pool.modelName());
+            cal.put("split", "calib");
+            cal.put("candidate", chosen.name());
+            if (criterion.targetSkip != null) cal.put("target_skip", criterion.targetSkip);
+            if (criterion.maxEmLoss != null) cal.put("max_em_loss_points", criterion.maxEmLoss);
+            if (criterion.minAgreement != null) cal.put("min_agreement", criterion.minAgreement);
+            cal.put("skip", chosen.skip());
+            cal.put("worst_em_loss_points", chosen.worstEmLoss());
+            cal.put("worst_identical", chosen.worstIdentical());
+            Path policyFile = out.resolve("policy.json");
+            RunRecord.JSON.writeValue(policyFile.toFile(), policy);
+            GatePolicies.read(policyFile); // what we wrote must load
+
+            ObjectNode all = RunRecord.JSON.createObjectNode();
+            all.put("command", command);
+            all.put("model", pool.modelName());
+            all.put("family", family);
+            all.putPOJO("dense_exact_match", denseEm);
+            ArrayNode perLayer = all.putArray("layers");
+            for (int l = 0; l < pool.layers(); l++) {
+                ObjectNode x = perLayer.addObject();
+                x.put("layer", l);
+                x.put("samples", stats.samples(l));
+                x.put("mean_cosine", stats.meanCosine(l));
+                x.put("cosine_p50", stats.cosineQuantile(l, 0.5));
+                x.put("cosine_p90", stats.cosineQuantile(l, 0.9));
+                x.put("cosine_max", stats.cosineQuantile(l, 1.0));
+                x.put("mean_update_norm", stats.meanNorm(l));
+                x.put("single_skip_changed_outputs", changed[l]);
+                x.put("single_skip_em_loss_points", loss[l]);
+            }
+            all.putPOJO("ranking", ranking);
+            ArrayNode cands = all.putArray("candidates");
+            for (CandidateEval c : evaluated) {
+                ObjectNode x = cands.addObject();
+                x.put("name", c.name());
+                x.put("skip", c.skip());
+                x.put("worst_em_loss_points", c.worstEmLoss());
+                x.put("worst_identical", c.worstIdentical());
+                x.putPOJO("tasks", c.tasks());
+                x.set("policy", GatePolicies.toJson(c.policy()));
+            }
+            all.put("chosen", chosen.name());
+            RunRecord.JSON.writeValue(out.resolve("calibration.json").toFile(), all);
+
+            StringBuilder md = new StringBuilder("# Calibration (" + pool.modelName() + ", " + family + ")\n\n");
+            md.append("Produced by `").append(command).append("` on the calibration split only.\n\n");
+            md.append("Dense exact match on the calibration items: ").append(denseEm).append("\n\n");
+            md.append("| layer | mean cos | p50 | p90 | max | mean update/residual | single-skip changed outputs | single-skip EM loss (pts) |\n|---|---|---|---|---|---|---|---|\n");
+            for (int l = 0; l < pool.layers(); l++) {
+                md.append(String.format(Locale.ROOT, "| %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.3f | %+.1f |%n", l, stats.meanCosine(l), stats.cosineQuantile(l, 0.5),
+                    stats.cosineQuantile(l, 0.9), stats.cosineQuantile(l, 1.0), stats.meanNorm(l), changed[l], loss[l]));
+            }
+            md.append("\nLayers from least to most sensitive: ").append(ranking).append("\n\n");
+            md.append("| candidate | mean skip | worst EM loss (pts) | worst identical |\n|---|---|---|---|\n");
+            for (CandidateEval c : evaluated) {
+                md.append(String.format(Locale.ROOT, "| %s%s | %.3f | %+.1f | %.3f |%n", c.name(), c == chosen ? " **(chosen)**" : "", c.skip(), c.worstEmLoss(), c.worstIdentical()));
+            }
+            Files.writeString(out.resolve("calibration.md"), md);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.ffnskip.eval.cli;
+
+import dev.ffnskip.eval.run.Splits;
+import dev.ffnskip.eval.task.Task;
+import dev.ffnskip.eval.task.TaskOptions;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Item selection and decoding settings. */
+public final class DataOptions {
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "At most N items (after the split, in file order; 0 = all).")
+    int limit;
+
+    @Option(names = "--split", paramLabel = "S", defaultValue = "all",
+        description = "all, calib (ids whose FNV-1a hash is divisible by 5, ~20%) or eval (the rest) (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "0",
+        description = "Most new tokens per generation (0 = task default: 24 factoid/context, 96 summarize, 64 tools/continuation).")
+    int maxNewTokens;
+
+    @Option(names = "--max-text-tokens", paramLabel = "N", defaultValue = "0", description = "perplexity: most tokens per text (0 = all).")
+    int maxTextTokens;
+
+    @Option(names = "--prefix-words", paramLabel = "N", defaultValue = "8", description = "continuation: words of each text used as prompt (default: ${DEFAULT-VALUE}).")
+    int prefixWords;
+
+    public int limit() {
+        return limit;
+    }
+
+    public Splits.Split split() {
+        return Splits.Split.parse(split);
+    }
+
+    public TaskOptions taskOptions() {
+        return new TaskOptions(maxNewTokens, maxTextTokens, prefixWords);
+    }
+
+    public static Path dataFor(Task task, Path given) {
+        return given != null ? given : Shared.eval(task.defaultDataFile());
+    }
+}

@@ -1,0 +1,75 @@
+package dev.ffnskip.eval.run;
+
+import dev.ffnskip.jlama.gate.FixedLayerSkip;
+import dev.ffnskip.jlama.gate.GatePolicies;
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.LayerDrop;
+import dev.ffnskip.jlama.gate.LayerwiseSkipPolicy;
+import dev.ffnskip.jlama.gate.RandomFfnSkip;
+import dev.ffnskip.jlama.gate.SkipPolicy;
+import java.util.Locale;
+
+/** The evaluation modes and the gate policies they run. */
+public final class Policies {
+    private Policies() {}
+
+    public enum Mode {
+        DENSE,
+        SKIP,
+        RANDOM,
+        LAYERDROP;
+
+        public static Mode parse(String s) {
+            try {
+                return valueOf(s.toUpperCase(Locale.ROOT).replace("-", "").replace("_", ""));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown mode '" + s + "', expected dense, skip, random or layerdrop");
+            }
+        }
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Decode steps that run dense at the start of each generation under {@code policy}. */
+    public static int warmupOf(GatePolicy policy) {
+        if (policy instanceof SkipPolicy p) return p.enabled() ? p.warmupTokens() : 0;
+        if (policy instanceof LayerwiseSkipPolicy p) return p.warmupTokens();
+        if (policy instanceof RandomFfnSkip p) return p.warmupTokens();
+        if (policy instanceof LayerDrop p) return p.warmupTokens();
+        if (policy instanceof FixedLayerSkip p) return p.warmupTokens();
+        if (policy instanceof MatchedEarlyExit p) return p.warmupTokens();
+        return 0;
+    }
+
+    /** The shipped default gate for a model of {@code numLayers} layers (what {@code --mode skip} runs without options). */
+    public static GatePolicy shippedDefault(String modelName, int numLayers) {
+        return SkipPolicy.defaults();
+    }
+
+    /** The paper's single-threshold gate (protect 2+2, warm-up 2, no cap) at threshold {@code t}. */
+    public static SkipPolicy paper(double threshold) {
+        return SkipPolicy.paperDefault().toBuilder().threshold(threshold).build();
+    }
+
+    /**
+     * Random FFN skip whose expected skip share over the gated (post-warm-up) decode steps is {@code ratio} of all
+     * layers, skipping only outside the protected layers.
+     */
+    public static RandomFfnSkip random(double ratio, int numLayers, int protectFirst, int protectLast, int warmup, long seed) {
+        int skippable = numLayers - protectFirst - protectLast;
+        if (ratio * numLayers > skippable + 1e-9) {
+            throw new IllegalArgumentException("cannot skip " + ratio + " of " + numLayers + " layers with only " + skippable + " unprotected");
+        }
+        return RandomFfnSkip.forRatio(ratio, numLayers, protectFirst, protectLast, warmup, seed);
+    }
+
+    public static MatchedEarlyExit layerDrop(double ratio, int protectFirst, int protectLast, int warmup) {
+        return new MatchedEarlyExit(ratio, protectFirst, protectLast, warmup);
+    }
+
+    public static String json(GatePolicy policy) {
+        return GatePolicies.toJsonString(policy);
+    }
+}

@@ -1,0 +1,202 @@
+package dev.ffnskip.jlama.gate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads and writes gate policies as JSON, e.g. the output of the eval harness's {@code calibrate} command.
+ *
+ * <p>A policy file is one JSON object with a {@code "type"}; other top-level fields (description, calibration
+ * report, ...) are ignored by the reader. Types and fields (snake_case):
+ * <ul>
+ *   <li>{@code dense}: no fields.</li>
+ *   <li>{@code skip} ({@link SkipPolicy}): {@code enabled, threshold, protect_first, protect_last, warmup_tokens,
+ *       max_skip_fraction, layer_thresholds} (array, one per layer; {@code null} = never saturates); missing fields
+ *       take the builder defaults.</li>
+ *   <li>{@code layerwise} ({@link LayerwiseSkipPolicy}): {@code cosine_thresholds} (array, {@code null} = never
+ *       triggers), {@code skip_layers}, {@code warmup_tokens}, {@code max_skips_per_token}, {@code num_layers}.</li>
+ *   <li>{@code random} ({@link RandomFfnSkip}): {@code probability, protect_first, protect_last, warmup_tokens, seed}.</li>
+ *   <li>{@code layer_drop} ({@link LayerDrop}) and {@code fixed} ({@link FixedLayerSkip}): {@code layers, warmup_tokens}.</li>
+ * </ul>
+ */
+public final class GatePolicies {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private GatePolicies() {}
+
+    /** Reads a policy file; throws {@link IllegalArgumentException} naming the problem for malformed content. */
+    public static GatePolicy read(Path file) {
+        try {
+            return fromJson(JSON.readTree(file.toFile()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read gate policy " + file + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Invalid gate policy " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static GatePolicy parse(String json) {
+        try {
+            return fromJson(JSON.readTree(json));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Malformed gate policy JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes {@link #toJson(GatePolicy)} to {@code file}. */
+    public static void write(GatePolicy policy, Path file) {
+        try {
+            JSON.writeValue(file.toFile(), toJson(policy));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write gate policy " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static String toJsonString(GatePolicy policy) {
+        try {
+            return JSON.writeValueAsString(toJson(policy));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static ObjectNode toJson(GatePolicy policy) {
+        ObjectNode o = JSON.createObjectNode();
+        if (policy == GatePolicy.DENSE) {
+            o.put("type", "dense");
+        } else if (policy instanceof SkipPolicy p) {
+            o.put("type", "skip");
+            o.put("enabled", p.enabled());
+            o.put("threshold", p.threshold());
+            o.put("protect_first", p.protectFirst());
+            o.put("protect_last", p.protectLast());
+            o.put("warmup_tokens", p.warmupTokens());
+            o.put("max_skip_fraction", p.maxSkipFraction());
+            if (!p.layerThresholds().isEmpty()) thresholds(o.putArray("layer_thresholds"), p.layerThresholds());
+        } else if (policy instanceof LayerwiseSkipPolicy p) {
+            o.put("type", "layerwise");
+            o.put("num_layers", p.numLayers());
+            thresholds(o.putArray("cosine_thresholds"), p.cosineThresholds());
+            ArrayNode layers = o.putArray("skip_layers");
+            p.skipLayers().forEach(layers::add);
+            o.put("warmup_tokens", p.warmupTokens());
+            o.put("max_skips_per_token", p.maxSkipsPerToken());
+        } else if (policy instanceof RandomFfnSkip p) {
+            o.put("type", "random");
+            o.put("probability", p.probability());
+            o.put("protect_first", p.protectFirst());
+            o.put("protect_last", p.protectLast());
+            o.put("warmup_tokens", p.warmupTokens());
+            o.put("seed", p.seed());
+        } else if (policy instanceof LayerDrop p) {
+            o.put("type", "layer_drop");
+            ArrayNode layers = o.putArray("layers");
+            new TreeSet<>(p.layers()).forEach(layers::add);
+            o.put("warmup_tokens", p.warmupTokens());
+        } else if (policy instanceof FixedLayerSkip p) {
+            o.put("type", "fixed");
+            ArrayNode layers = o.putArray("layers");
+            new TreeSet<>(p.layers()).forEach(layers::add);
+            o.put("warmup_tokens", p.warmupTokens());
+        } else {
+            throw new IllegalArgumentException("No JSON form for policy " + policy.getClass().getName() + " (" + policy.describe() + ")");
+        }
+        return o;
+    }
+
+    public static GatePolicy fromJson(JsonNode o) {
+        if (o == null || !o.isObject()) throw new IllegalArgumentException("a policy must be a JSON object");
+        String type = o.path("type").asText("");
+        return switch (type) {
+            case "dense" -> GatePolicy.DENSE;
+            case "skip" -> {
+                SkipPolicy.Builder b = SkipPolicy.builder();
+                if (o.has("enabled")) b.enabled(bool(o, "enabled"));
+                if (o.has("threshold")) b.threshold(number(o, "threshold"));
+                if (o.has("protect_first")) b.protectFirst(integer(o, "protect_first"));
+                if (o.has("protect_last")) b.protectLast(integer(o, "protect_last"));
+                if (o.has("warmup_tokens")) b.warmupTokens(integer(o, "warmup_tokens"));
+                if (o.has("max_skip_fraction")) b.maxSkipFraction(number(o, "max_skip_fraction"));
+                if (o.hasNonNull("layer_thresholds")) b.layerThresholds(thresholds(o, "layer_thresholds"));
+                yield b.build();
+            }
+            case "layerwise" -> new LayerwiseSkipPolicy(
+                integer(o, "num_layers"),
+                thresholds(o, "cosine_thresholds"),
+                layers(o, "skip_layers"),
+                integer(o, "warmup_tokens"),
+                integer(o, "max_skips_per_token")
+            );
+            case "random" -> new RandomFfnSkip(
+                number(o, "probability"),
+                integer(o, "protect_first"),
+                integer(o, "protect_last"),
+                integer(o, "warmup_tokens"),
+                o.path("seed").asLong(0)
+            );
+            case "layer_drop" -> new LayerDrop(layers(o, "layers"), integer(o, "warmup_tokens"));
+            case "fixed" -> new FixedLayerSkip(layers(o, "layers"), integer(o, "warmup_tokens"));
+            case "" -> throw new IllegalArgumentException("missing \"type\"");
+            default -> throw new IllegalArgumentException("unknown policy type \"" + type + "\" (dense, skip, layerwise, random, layer_drop, fixed)");
+        };
+    }
+
+    private static void thresholds(ArrayNode into, List<Double> values) {
+        for (double v : values) {
+            if (Double.isInfinite(v)) into.addNull();
+            else into.add(v);
+        }
+    }
+
+    private static List<Double> thresholds(JsonNode o, String field) {
+        JsonNode a = o.get(field);
+        if (a == null || !a.isArray()) throw new IllegalArgumentException("\"" + field + "\" must be an array");
+        List<Double> out = new ArrayList<>();
+        for (JsonNode v : a) {
+            if (v.isNull()) out.add(Double.POSITIVE_INFINITY);
+            else if (v.isNumber()) out.add(v.asDouble());
+            else throw new IllegalArgumentException("\"" + field + "\" entries must be numbers or null, found " + v);
+        }
+        return out;
+    }
+
+    private static Set<Integer> layers(JsonNode o, String field) {
+        JsonNode a = o.get(field);
+        if (a == null || !a.isArray()) throw new IllegalArgumentException("\"" + field + "\" must be an array of layer indices");
+        Set<Integer> out = new TreeSet<>();
+        for (JsonNode v : a) {
+            if (!v.canConvertToInt() || !v.isIntegralNumber()) throw new IllegalArgumentException("\"" + field + "\" entries must be integers, found " + v);
+            out.add(v.asInt());
+        }
+        return out;
+    }
+
+    private static double number(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isNumber()) throw new IllegalArgumentException("\"" + field + "\" must be a number");
+        return v.asDouble();
+    }
+
+    private static int integer(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) throw new IllegalArgumentException("\"" + field + "\" must be an integer");
+        return v.asInt();
+    }
+
+    private static boolean bool(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isBoolean()) throw new IllegalArgumentException("\"" + field + "\" must be true or false");
+        return v.asBoolean();
+    }
+}

@@ -1,0 +1,116 @@
+package dev.ffnskip.jlama.gate;
+
+import java.util.BitSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A calibrated, per-layer variant of the FFN-SkipLLM gate.
+ *
+ * <p>Per decoded token the layers are walked in order. A computed FFN of layer {@code l} whose
+ * cos(h_mid, h_out) reaches {@code cosineThresholds[l]} saturates the token (sticky for the rest of the token, as in
+ * the paper); from then on the FFN of every later layer in {@code skipLayers} is skipped, at most
+ * {@code maxSkipsPerToken} per token. Attention always runs. The first {@code warmupTokens} decode steps and the
+ * prefill are dense.
+ *
+ * <p>The differences to {@link SkipPolicy}: the thresholds are per layer (a layer whose cosines are high for every
+ * token needs a higher bar than one whose cosines are usually low; {@code +Infinity} = the layer never saturates a
+ * token), and the skippable layers are an explicit set instead of a contiguous middle range, so layers whose FFN
+ * matters for the output can stay dense while their neighbours skip. Both are chosen by the eval harness's
+ * {@code calibrate} command on a calibration split, from dense cosine statistics and measured agreement with dense
+ * decoding; no weights are trained.
+ *
+ * @param numLayers the depth the policy was calibrated for; a model of another depth is rejected
+ * @param cosineThresholds one per layer, each in (0, 1] or {@code +Infinity}
+ * @param skipLayers layers whose FFN may be skipped once the token is saturated
+ * @param warmupTokens initial decode steps that run dense
+ * @param maxSkipsPerToken most FFNs skipped per token (&gt;= 0)
+ */
+public record LayerwiseSkipPolicy(
+    int numLayers,
+    List<Double> cosineThresholds,
+    Set<Integer> skipLayers,
+    int warmupTokens,
+    int maxSkipsPerToken
+) implements GatePolicy {
+
+    public LayerwiseSkipPolicy {
+        if (numLayers < 1) throw new IllegalArgumentException("numLayers must be >= 1, was " + numLayers);
+        cosineThresholds = List.copyOf(cosineThresholds);
+        if (cosineThresholds.size() != numLayers) {
+            throw new IllegalArgumentException("cosineThresholds has " + cosineThresholds.size() + " entries for " + numLayers + " layers");
+        }
+        for (int i = 0; i < numLayers; i++) {
+            double t = cosineThresholds.get(i);
+            if (!(t > 0.0 && t <= 1.0) && t != Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("cosineThresholds[" + i + "] must be in (0, 1] or +Infinity, was " + t);
+            }
+        }
+        skipLayers = Set.copyOf(new TreeSet<>(skipLayers));
+        for (int l : skipLayers) {
+            if (l < 0 || l >= numLayers) throw new IllegalArgumentException("skip layer " + l + " outside 0.." + (numLayers - 1));
+        }
+        if (warmupTokens < 0) throw new IllegalArgumentException("warmupTokens must be >= 0, was " + warmupTokens);
+        if (maxSkipsPerToken < 0) throw new IllegalArgumentException("maxSkipsPerToken must be >= 0, was " + maxSkipsPerToken);
+    }
+
+    /** The paper's gate expressed in this form: one threshold everywhere, the middle layers skippable. */
+    public static LayerwiseSkipPolicy of(SkipPolicy p, int numLayers) {
+        p.validateFor(numLayers);
+        Double[] t = new Double[numLayers];
+        Set<Integer> skip = new TreeSet<>();
+        for (int l = 0; l < numLayers; l++) {
+            t[l] = p.thresholdFor(l);
+            if (l >= p.protectFirst() && l < numLayers - p.protectLast()) skip.add(l);
+        }
+        return new LayerwiseSkipPolicy(numLayers, List.of(t), skip, p.warmupTokens(), p.maxSkipPerToken(numLayers));
+    }
+
+    @Override
+    public FfnGate newGate(int layers) {
+        if (layers != numLayers) {
+            throw new IllegalArgumentException("policy was calibrated for " + numLayers + " layers but the model has " + layers);
+        }
+        float[] thresholds = new float[numLayers];
+        for (int l = 0; l < numLayers; l++) thresholds[l] = (float) (double) cosineThresholds.get(l);
+        BitSet skippable = new BitSet(numLayers);
+        skipLayers.forEach(skippable::set);
+        return new FfnGate() {
+            private boolean gated;
+            private boolean saturated;
+            private int skips;
+
+            @Override
+            public void beginStep(int step) {
+                gated = step >= warmupTokens;
+                saturated = false;
+                skips = 0;
+            }
+
+            @Override
+            public LayerAction action(int layer) {
+                if (gated && saturated && skips < maxSkipsPerToken && skippable.get(layer)) {
+                    skips++;
+                    return LayerAction.SKIP_FFN;
+                }
+                return LayerAction.COMPUTE;
+            }
+
+            @Override
+            public void observe(int layer, float cosine, float ffnToResidualNorm) {
+                if (cosine >= thresholds[layer]) saturated = true;
+            }
+        };
+    }
+
+    @Override
+    public boolean mayDeviateFromDense() {
+        return !skipLayers.isEmpty() && maxSkipsPerToken > 0;
+    }
+
+    @Override
+    public String describe() {
+        return "layerwise ffn-skip skip=" + new TreeSet<>(skipLayers) + " warmup=" + warmupTokens + " cap=" + maxSkipsPerToken;
+    }
+}
