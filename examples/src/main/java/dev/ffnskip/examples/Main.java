@@ -1,6 +1,7 @@
 package dev.ffnskip.examples;
 
 import dev.ffnskip.examples.ab.AbCommand;
+import dev.ffnskip.examples.server.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "ffn-skip examples 0.1.0",
     description = "Runnable ffn-skip examples.",
-    subcommands = { AbCommand.class }
+    subcommands = { AbCommand.class, ServeCommand.class }
 )
 public final class Main implements Runnable {
 

@@ -1,0 +1,126 @@
+package dev.ffnskip.examples.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.langchain4j.data.document.Document;
+import dev.langchain4j.data.document.DocumentSplitter;
+import dev.langchain4j.data.document.Metadata;
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.rag.content.retriever.ContentRetriever;
+import dev.langchain4j.rag.content.retriever.EmbeddingStoreContentRetriever;
+import dev.langchain4j.store.embedding.inmemory.InMemoryEmbeddingStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.langchain4j.store.embedding.filter.MetadataFilterBuilder.metadataKey;
+
+/**
+ * Text documents, chunked and embedded into LangChain4j's in-memory embedding store, persisted to one file.
+ *
+ * <p>Every ingest is acknowledged only after the whole store has been written to a temporary file and atomically
+ * moved over the previous one, so killing the process at any moment loses no acknowledged document: the file on disk
+ * is always a complete earlier or later state. Ingests are serialized; searches see a consistent store.
+ */
+final class DocumentStore {
+    static final String DOCUMENT_ID = "document_id";
+    static final String SEGMENT = "segment";
+
+    private final Path file;
+    private final EmbeddingModel embeddings;
+    private final DocumentSplitter splitter;
+    private InMemoryEmbeddingStore<TextSegment> store;
+    private final Map<String, Integer> segmentsByDocument = new LinkedHashMap<>();
+
+    record Ingested(String id, int segments) {}
+
+    DocumentStore(Path file, EmbeddingModel embeddings, DocumentSplitter splitter) {
+        this.file = file;
+        this.embeddings = embeddings;
+        this.splitter = splitter;
+        this.store = new InMemoryEmbeddingStore<>();
+        if (Files.isRegularFile(file)) load();
+    }
+
+    private void load() {
+        try {
+            JsonNode root = HttpExchanges.JSON.readTree(file.toFile());
+            store = InMemoryEmbeddingStore.fromJson(root.get("store").asText());
+            root.get("documents").forEach(d -> segmentsByDocument.put(d.get("id").asText(), d.get("segments").asInt()));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("Cannot read the document store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Adds (or replaces, by id) documents; returns only once they are durable on disk. */
+    synchronized List<Ingested> ingest(List<Map.Entry<String, String>> documents) {
+        InMemoryEmbeddingStore<TextSegment> next = InMemoryEmbeddingStore.fromJson(store.serializeToJson());
+        Map<String, Integer> nextCounts = new LinkedHashMap<>(segmentsByDocument);
+        List<Ingested> result = new java.util.ArrayList<>();
+        for (Map.Entry<String, String> doc : documents) {
+            String id = doc.getKey();
+            if (nextCounts.containsKey(id)) next.removeAll(metadataKey(DOCUMENT_ID).isEqualTo(id));
+            List<TextSegment> segments = splitter.split(Document.from(doc.getValue(), Metadata.from(DOCUMENT_ID, id)));
+            for (int i = 0; i < segments.size(); i++) segments.get(i).metadata().put(SEGMENT, i);
+            List<Embedding> vectors = embeddings.embedAll(segments).content();
+            next.addAll(vectors, segments);
+            nextCounts.put(id, segments.size());
+            result.add(new Ingested(id, segments.size()));
+        }
+        persist(next, nextCounts);
+        store = next;
+        segmentsByDocument.clear();
+        segmentsByDocument.putAll(nextCounts);
+        return result;
+    }
+
+    private void persist(InMemoryEmbeddingStore<TextSegment> next, Map<String, Integer> counts) {
+        ObjectNode root = HttpExchanges.JSON.createObjectNode();
+        root.put("version", 1);
+        ArrayNode docs = root.putArray("documents");
+        counts.forEach((id, n) -> docs.addObject().put("id", id).put("segments", n));
+        root.put("store", next.serializeToJson());
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
+            try {
+                HttpExchanges.JSON.writeValue(tmp.toFile(), root);
+                try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
+                try {
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot persist the document store to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    synchronized ContentRetriever retriever(int maxResults, double minScore) {
+        return EmbeddingStoreContentRetriever.builder()
+            .embeddingStore(store)
+            .embeddingModel(embeddings)
+            .maxResults(maxResults)
+            .minScore(minScore)
+            .build();
+    }
+
+    synchronized Map<String, Integer> documents() {
+        return Map.copyOf(segmentsByDocument);
+    }
+}

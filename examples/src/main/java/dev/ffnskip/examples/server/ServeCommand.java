@@ -1,0 +1,70 @@
+package dev.ffnskip.examples.server;
+
+import dev.ffnskip.examples.ModelOptions;
+import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.langchain4j.FfnSkipChatModel;
+import dev.ffnskip.langchain4j.FfnSkipStreamingChatModel;
+import dev.langchain4j.data.document.splitter.DocumentSplitters;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Runs the OpenAI-compatible RAG backend until the process is stopped (SIGINT/SIGTERM shut it down gracefully). */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "OpenAI-compatible chat + RAG server backed by the skip-accelerated model.")
+public final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--host", description = "Interface to bind (default: ${DEFAULT-VALUE}; loopback only).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port = 8080;
+
+    @Option(names = "--model-id", description = "Model name clients must send (default: the model folder's name).")
+    String modelId;
+
+    @Option(names = "--documents", paramLabel = "FILE", description = "Where ingested documents persist (default: ${DEFAULT-VALUE}).")
+    Path documents = Path.of("ffn-skip-documents.json");
+
+    @Option(names = "--max-body-bytes", description = "Largest accepted request body (default: ${DEFAULT-VALUE}).")
+    long maxBodyBytes = 1 << 20;
+
+    @Option(names = "--max-queue", description = "Requests allowed to wait for the model; more get HTTP 429 (default: ${DEFAULT-VALUE}).")
+    int maxQueue = 32;
+
+    @Option(names = "--threshold", description = "Skip threshold (default: the shipped default policy's).")
+    Double threshold;
+
+    @Option(names = "--no-skip", description = "Serve densely (gate off).")
+    boolean noSkip;
+
+    @Override
+    public Integer call() throws Exception {
+        SkipPolicy.Builder policy = SkipPolicy.defaults().toBuilder().enabled(!noSkip);
+        if (threshold != null) policy.threshold(threshold);
+        FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions());
+        shared.setMaxWaiting(maxQueue);
+        String id = modelId != null ? modelId : shared.info().name();
+        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).skipPolicy(policy.build()).build();
+        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).skipPolicy(policy.build()).build();
+        DocumentStore store = new DocumentStore(documents, new AllMiniLmL6V2EmbeddingModel(), DocumentSplitters.recursive(400, 40));
+        OpenAiServer server = new OpenAiServer(new OpenAiServer.Config(host, port, id, maxBodyBytes, 10), chat, streaming, store).start();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            shared.close();
+            stopped.countDown();
+        }, "ffn-skip-shutdown"));
+        System.out.printf("ffn-skip serving model '%s' at http://%s:%d/v1 (%s; documents in %s)%n", id, host, server.port(), policy.build().describe(), documents.toAbsolutePath());
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}
