@@ -1,0 +1,186 @@
+package dev.ffnskip.langchain4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.tjake.jlama.safetensors.DType;
+import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.load.LoadOptions;
+import dev.ffnskip.jlama.load.ModelLoadException;
+import dev.ffnskip.testing.TestModels;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.jlama.JlamaChatModel;
+import dev.langchain4j.model.jlama.JlamaStreamingChatModel;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Builder options: Jlama compatibility, model sources, sharing, quantization and clear errors for bad configuration. */
+class BuilderTest {
+    private static final String IRON = RequestParametersTest.IRON;
+
+    @Test
+    void acceptsEverythingJlamaChatModelBuilderAccepts() {
+        assertAcceptsAllOf(JlamaChatModel.JlamaChatModelBuilder.class, FfnSkipChatModel.Builder.class);
+        assertAcceptsAllOf(JlamaStreamingChatModel.JlamaStreamingChatModelBuilder.class, FfnSkipStreamingChatModel.Builder.class);
+    }
+
+    private static void assertAcceptsAllOf(Class<?> jlamaBuilder, Class<?> ours) {
+        List<String> missing = Arrays.stream(jlamaBuilder.getDeclaredMethods())
+            .filter(m -> Modifier.isPublic(m.getModifiers()) && !m.getName().equals("toString"))
+            .filter(m -> {
+                try {
+                    Method mine = ours.getMethod(m.getName(), m.getParameterTypes());
+                    if (m.getName().equals("build")) {
+                        return !ChatModel.class.isAssignableFrom(mine.getReturnType()) && !StreamingChatModel.class.isAssignableFrom(mine.getReturnType());
+                    }
+                    return !mine.getReturnType().isAssignableFrom(ours); // the chain goes on with our builder
+                } catch (NoSuchMethodException e) {
+                    return true;
+                }
+            })
+            .map(Method::toString)
+            .toList();
+        assertThat(missing).as("methods of %s that %s lacks", jlamaBuilder.getSimpleName(), ours.getSimpleName()).isEmpty();
+    }
+
+    @Test
+    void theOneLineSwapCompilesAndRuns(@TempDir Path cache) throws Exception {
+        Path link = Files.createSymbolicLink(cache.resolve("tjake_skipbench-28m"), TestSupport.skipbench());
+        try {
+            // Exactly the JlamaChatModel builder chain, with the class name swapped.
+            ChatModel model = FfnSkipChatModel.builder()
+                .modelName("tjake/skipbench-28m")
+                .modelCachePath(cache)
+                .authToken(null)
+                .threadCount(null)
+                .quantizeModelAtRuntime(false)
+                .workingDirectory(cache)
+                .workingQuantizedType(DType.F32)
+                .temperature(0.0f)
+                .maxTokens(64)
+                .build();
+            assertThat(model.chat(IRON)).isEqualTo("Fe");
+            assertThat(model.chat(dev.langchain4j.data.message.UserMessage.from(IRON)).metadata().modelName()).isEqualTo("tjake/skipbench-28m");
+        } finally {
+            Files.delete(link); // never let the temp-dir cleanup near the shared model
+        }
+    }
+
+    @Test
+    void modelNameIsResolvedFromTheCacheOffline(@TempDir Path cache) throws Exception {
+        // Jlama's layout: <cache>/<owner>_<name>, owner "na" for ids without one. Found, so nothing is downloaded.
+        Path link = Files.createSymbolicLink(cache.resolve("na_skipbench-28m"), TestSupport.skipbench());
+        try {
+            FfnSkipChatModel model = TestSupport.chatModelBuilder().modelPath(null).modelName("skipbench-28m").modelCachePath(cache).build();
+            assertThat(model.chat(IRON)).isEqualTo("Fe");
+            // The same folder and options as modelPath(skipbench): the same loaded model.
+            assertThat(model.model()).isSameAs(TestSupport.chatModelBuilder().build().model());
+        } finally {
+            Files.delete(link);
+        }
+    }
+
+    @Test
+    void anUncachedModelNameIsNotDownloadedWhenDownloadsAreOff(@TempDir Path cache) {
+        assertThatThrownBy(() -> FfnSkipChatModel.builder().modelName("someone/missing-model").modelCachePath(cache).allowDownload(false).build())
+            .isInstanceOf(ModelLoadException.class)
+            .hasMessageContaining("'someone/missing-model' is not in the model cache")
+            .hasMessageContaining(cache.resolve("someone_missing-model").toString())
+            .hasMessageContaining("allowDownload(false)");
+        assertThatThrownBy(() -> FfnSkipChatModel.builder().modelName("a/b/c").build())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("Hugging Face id 'owner/name'");
+    }
+
+    @Test
+    void missingModelFolderIsNamed() {
+        Path missing = Path.of("/nonexistent/models/skipbench-28m");
+        assertThatThrownBy(() -> FfnSkipChatModel.builder().modelPath(missing).build())
+            .isInstanceOf(ModelLoadException.class)
+            .hasMessageContaining("Model folder does not exist: " + missing);
+        assertThatThrownBy(() -> FfnSkipStreamingChatModel.builder().modelPath(missing).build())
+            .isInstanceOf(ModelLoadException.class)
+            .hasMessageContaining(missing.toString());
+    }
+
+    @Test
+    void badValuesFailWithTheirName() {
+        assertBad(TestSupport.chatModelBuilder().skipThreshold(1.5), "skipThreshold must be in (0, 1], was 1.5");
+        assertBad(TestSupport.chatModelBuilder().skipThreshold(0.0), "skipThreshold must be in (0, 1], was 0.0");
+        assertBad(TestSupport.chatModelBuilder().maxSkipFraction(-0.1), "maxSkipFraction must be in [0, 1]");
+        assertBad(TestSupport.chatModelBuilder().warmupTokens(-1), "warmupTokens must be >= 0");
+        assertBad(TestSupport.chatModelBuilder().skipPolicy(SkipPolicy.builder().protectFirst(10).protectLast(6).build()), "protected layers (protectFirst 10 + protectLast 6)");
+        assertBad(TestSupport.chatModelBuilder().temperature(-1.0f), "temperature must be a finite number >= 0");
+        assertBad(TestSupport.chatModelBuilder().maxTokens(0), "maxOutputTokens (maxTokens) must be >= 1");
+        assertBad(TestSupport.chatModelBuilder().topP(0.0), "topP must be in (0, 1]");
+        assertBad(TestSupport.chatModelBuilder().stopSequences(List.of("")), "stopSequences must not contain empty strings");
+        assertBad(TestSupport.chatModelBuilder().threadCount(0), "threadCount must be >= 1");
+        assertBad(TestSupport.chatModelBuilder().workingQuantizedType(DType.Q4), "workingQuantizationType must be one of I8, BF16, F32");
+        assertBad(TestSupport.chatModelBuilder().workingDirectory(Path.of("/nonexistent/work")), "Working directory does not exist: /nonexistent/work");
+        assertBad(TestSupport.chatModelBuilder().modelName("tjake/skipbench-28m"), "either modelPath");
+        assertBad(FfnSkipChatModel.builder(), "No model: set modelPath(Path)");
+        FfnSkipModel loaded = TestSupport.chatModelBuilder().build().model();
+        assertBad(FfnSkipChatModel.builder().model(loaded).modelPath(TestSupport.skipbench()), "either model(FfnSkipModel) or modelPath/modelName");
+        assertBad(FfnSkipChatModel.builder().model(loaded).threadCount(2), "cannot apply to it");
+        assertBad(
+            TestSupport.chatModelBuilder().defaultRequestParameters(FfnSkipChatRequestParameters.builder().modelName("llama3").build()),
+            "defaultRequestParameters name model 'llama3'"
+        );
+    }
+
+    private static void assertBad(FfnSkipChatModel.Builder builder, String message) {
+        assertThatThrownBy(builder::build).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message);
+    }
+
+    @Test
+    void modelsAreSharedByFolderAndOptions() {
+        FfnSkipChatModel a = TestSupport.chatModelBuilder().build();
+        FfnSkipStreamingChatModel b = TestSupport.streamingModelBuilder().skipEnabled(false).temperature(0.7).build();
+        assertThat(b.model()).isSameAs(a.model());
+        assertThat(FfnSkipModels.isLoaded(TestSupport.skipbench(), LoadOptions.builder().workingQuantizationType(DType.F32).build())).isTrue();
+
+        FfnSkipChatModel explicit = FfnSkipChatModel.builder().model(a.model()).build();
+        assertThat(explicit.model()).isSameAs(a.model());
+        explicit.close(); // not its model: stays usable
+        assertThat(a.chat(IRON)).isEqualTo("Fe");
+
+        try (FfnSkipChatModel own = TestSupport.chatModelBuilder().shareModel(false).build()) {
+            assertThat(own.model()).isNotSameAs(a.model());
+            assertThat(own.chat(IRON)).isEqualTo("Fe");
+        }
+    }
+
+    @Test
+    void defaultLoadOptionsWork() {
+        // Jlama's default working type (I8 requested: BF16 activations for this BF16 model) and Jlama's 0.3 temperature.
+        FfnSkipChatModel model = FfnSkipChatModel.builder().modelPath(TestSupport.skipbench()).build();
+            assertThat(model.model().info().workingQuantizationType()).isEqualTo("BF16");
+            assertThat(model.defaultRequestParameters().temperature()).isEqualTo(0.3);
+            assertThat(model.defaultRequestParameters().maxOutputTokens()).isEqualTo(model.model().info().contextLength());
+            assertThat(model.defaultRequestParameters().skipPolicy()).isEqualTo(SkipPolicy.defaults());
+            String answer = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(dev.langchain4j.data.message.UserMessage.from(IRON))
+                .temperature(0.0)
+                .build()).aiMessage().text();
+            assertThat(answer).isEqualTo("Fe");
+        }
+    
+        @Test
+        void quantizeModelAtRuntimeLoadsAQ4Copy() {
+            FfnSkipChatModel model = TestSupport.chatModelBuilder()
+                .quantizeModelAtRuntime(true)
+                .quantizationCachePath(TestModels.cacheDir())
+                .build();
+        assertThat(model.model().info().weightType()).isEqualTo("Q4");
+        assertThat(model.model().info().path()).startsWith(TestModels.cacheDir());
+        assertThat(model.chat(IRON)).isEqualTo("Fe");
+    }
+}

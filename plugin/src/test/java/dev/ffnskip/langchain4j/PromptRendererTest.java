@@ -1,0 +1,80 @@
+package dev.ffnskip.langchain4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
+import com.github.tjake.jlama.safetensors.prompt.Tool;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.agent.tool.ToolSpecifications;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** LangChain4j messages render exactly as the model's chat template does (shared/README.md's example). */
+class PromptRendererTest {
+    private static PromptSupport promptSupport;
+
+    @BeforeAll
+    static void setUp() {
+        promptSupport = TestSupport.chatModelBuilder().build().model().promptSupport().orElseThrow();
+    }
+
+    @Test
+    void toolRoundTripRendersLikeTheReadmeExample() {
+        ToolSpecification add = ToolSpecification.builder().name("add").description("Add two numbers a and b.").build();
+        ToolExecutionRequest call = ToolExecutionRequest.builder().id("call_1").name("add").arguments("{\"a\":37,\"b\":45}").build();
+        String prompt = PromptRenderer.render(
+            promptSupport,
+            List.of(
+                SystemMessage.from("You can use tools."),
+                UserMessage.from("What is 37 plus 45?"),
+                AiMessage.from(call),
+                ToolExecutionResultMessage.from(call, "82")
+            ),
+            List.of(add)
+        ).getPrompt();
+        assertThat(prompt).isEqualTo("""
+            <|tools|>
+            add: Add two numbers a and b.
+            <|end|>
+            <|system|>
+            You can use tools.<|end|>
+            <|user|>
+            What is 37 plus 45?<|end|>
+            <|assistant|>
+            {"name": "add", "parameters": {"a": 37, "b": 45}}<|end|>
+            <|tool|>
+            {"content": {"result": "82"}}<|end|>
+            <|assistant|>
+            """);
+    }
+
+    @Test
+    void noToolsNoToolsBlock() {
+        String prompt = PromptRenderer.render(promptSupport, List.of(UserMessage.from("Hi"), AiMessage.from("Hello."), UserMessage.from("Bye")), List.of()).getPrompt();
+        assertThat(prompt).isEqualTo("<|user|>\nHi<|end|>\n<|assistant|>\nHello.<|end|>\n<|user|>\nBye<|end|>\n<|assistant|>\n");
+    }
+
+    static class Tools {
+        @dev.langchain4j.agent.tool.Tool(name = "convert_currency", value = "Convert an amount of money from one currency to another.")
+        public double convert(@dev.langchain4j.agent.tool.P("amount") double amount, @dev.langchain4j.agent.tool.P("from currency code") String from, @dev.langchain4j.agent.tool.P("to currency code") String to) {
+            return amount;
+        }
+    }
+
+    @Test
+    void toolSpecificationsBecomeJlamaFunctions() {
+        Tool tool = PromptRenderer.toTool(ToolSpecifications.toolSpecificationsFrom(new Tools()).get(0));
+        assertThat(tool.getFunction().getName()).isEqualTo("convert_currency");
+        assertThat(tool.getFunction().getDescription()).isEqualTo("Convert an amount of money from one currency to another.");
+        Map<String, Object> properties = tool.getFunction().getParameters().getProperties();
+        assertThat(properties.toString()).contains("amount", "from", "to", "number", "string");
+        assertThat(tool.getFunction().getParameters().getRequired()).containsExactly("amount", "from", "to");
+    }
+}
