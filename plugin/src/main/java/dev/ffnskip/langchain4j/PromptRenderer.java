@@ -101,11 +101,15 @@ final class PromptRenderer {
     ) {
         boolean hasText = ai.text() != null && !ai.text().isEmpty();
         if (hasText || !ai.hasToolExecutionRequests()) prompt.addAssistantMessage(ai.text() == null ? "" : ai.text());
-        for (ToolExecutionRequest request : ai.toolExecutionRequests()) {
+        List<ToolExecutionRequest> requests = ai.toolExecutionRequests();
+        for (int k = 0; k < requests.size(); k++) {
+            ToolExecutionRequest request = requests.get(k);
             if (request.name() == null || request.name().isBlank()) {
                 throw new IllegalArgumentException("Tool execution request in message " + index + " has no tool name");
             }
-            prompt.addToolCall(new ToolCall(request.name(), request.id(), arguments(request, index)));
+            // Jlama's template data needs an id (the template does not print it); results may then match by name.
+            String id = request.id() != null ? request.id() : "unnamed_" + index + "_" + k;
+            prompt.addToolCall(new ToolCall(request.name(), id, arguments(request, index)));
             if (request.id() != null) callsById.put(request.id(), request);
             unanswered.add(request);
         }

@@ -56,6 +56,23 @@ class PromptRendererTest {
     }
 
     @Test
+    void callsAndResultsWithoutIdsMatchByToolName() {
+        ToolExecutionRequest call = ToolExecutionRequest.builder().name("get_weather").arguments("{\"city\": \"Lisbon\"}").build();
+        String prompt = PromptRenderer.render(
+            promptSupport,
+            List.of(UserMessage.from("What is the weather in Lisbon?"), AiMessage.from(call), ToolExecutionResultMessage.from(null, "get_weather", "sunny, 21 degrees")),
+            List.of()
+        ).getPrompt();
+        assertThat(prompt).endsWith("""
+            <|assistant|>
+            {"name": "get_weather", "parameters": {"city": "Lisbon"}}<|end|>
+            <|tool|>
+            {"content": {"result": "sunny, 21 degrees"}}<|end|>
+            <|assistant|>
+            """);
+    }
+
+    @Test
     void noToolsNoToolsBlock() {
         String prompt = PromptRenderer.render(promptSupport, List.of(UserMessage.from("Hi"), AiMessage.from("Hello."), UserMessage.from("Bye")), List.of()).getPrompt();
         assertThat(prompt).isEqualTo("<|user|>\nHi<|end|>\n<|assistant|>\nHello.<|end|>\n<|user|>\nBye<|end|>\n<|assistant|>\n");
