@@ -3,6 +3,7 @@ package dev.ffnskip.langchain4j;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tjake.jlama.safetensors.DType;
+import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.ffnskip.testing.SharedAssets;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
@@ -29,13 +30,26 @@ final class TestSupport {
         return SharedAssets.skipbench();
     }
 
+    /**
+     * The paper's gate with this project's measured parameters, spelled out so that the exact answers the tests expect do
+     * not move if {@link SkipPolicy#defaults()} is recalibrated. (FactoidAiServicesTest uses the real default.)
+     */
+    static final SkipPolicy POLICY = SkipPolicy.builder()
+        .enabled(true)
+        .threshold(0.98)
+        .protectFirst(2)
+        .protectLast(2)
+        .warmupTokens(2)
+        .maxSkipFraction(1.0)
+        .build();
+
     /** Builder for the test setup: float32 activations (exact and, on this model, the fastest), greedy decoding. */
     static FfnSkipChatModel.Builder chatModelBuilder() {
-        return FfnSkipChatModel.builder().modelPath(skipbench()).workingQuantizedType(DType.F32).temperature(0.0);
+        return FfnSkipChatModel.builder().modelPath(skipbench()).workingQuantizedType(DType.F32).temperature(0.0).skipPolicy(POLICY);
     }
 
     static FfnSkipStreamingChatModel.Builder streamingModelBuilder() {
-        return FfnSkipStreamingChatModel.builder().modelPath(skipbench()).workingQuantizedType(DType.F32).temperature(0.0);
+        return FfnSkipStreamingChatModel.builder().modelPath(skipbench()).workingQuantizedType(DType.F32).temperature(0.0).skipPolicy(POLICY);
     }
 
     /** Lower case, punctuation and surrounding white space removed (the eval data's comparison). */
