@@ -8,75 +8,108 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * One chat model instance used from 16 threads at once, 8 requests each: every caller gets exactly the answer the same
- * question gets sequentially (greedy decoding), with its own token usage. Half the threads stream through a streaming
- * model sharing the same loaded weights, so blocking and streaming generations interleave on one FfnSkipModel.
+ * question gets sequentially (greedy decoding), with its own token usage. Then blocking and streaming callers mixed on
+ * two chat models sharing the same loaded weights.
  */
 class ConcurrencyTest {
-    private static final int THREADS = 16;
-    private static final int REQUESTS_PER_THREAD = 8;
+    private static FfnSkipChatModel model;
+    private static List<String> questions;
+    private static final Map<String, ChatResponse> SEQUENTIAL = new ConcurrentHashMap<>();
 
-    @Test
-    void everyConcurrentCallerGetsTheSequentialAnswer() throws Exception {
-        FfnSkipChatModel model = TestSupport.chatModelBuilder().build();
-        FfnSkipStreamingChatModel streaming = TestSupport.streamingModelBuilder().build();
-        assertThat(streaming.model()).isSameAs(model.model());
-
+    @BeforeAll
+    static void sequentialAnswers() {
+        model = TestSupport.chatModelBuilder().build();
         // 16 questions with short answers (a few tokens each) keep the 128 requests quick.
-        List<String> questions = TestSupport.eval("factoid_qa.jsonl", 60).stream()
+        questions = TestSupport.eval("factoid_qa.jsonl", 60).stream()
             .filter(row -> row.get("answer").asText().length() <= 8)
             .limit(16)
             .map(row -> row.get("question").asText())
             .toList();
         assertThat(questions).hasSize(16);
-        Map<String, ChatResponse> sequential = new ConcurrentHashMap<>();
-        for (String q : questions) sequential.put(q, model.chat(ChatRequest.builder().messages(UserMessage.from(q)).build()));
+        for (String q : questions) SEQUENTIAL.put(q, blocking(model, q));
+    }
 
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    private static ChatResponse blocking(FfnSkipChatModel m, String question) {
+        return m.chat(ChatRequest.builder().messages(UserMessage.from(question)).build());
+    }
+
+    private static String mismatch(String q, ChatResponse actual) {
+        ChatResponse expected = SEQUENTIAL.get(q);
+        if (actual.aiMessage().text().equals(expected.aiMessage().text()) && actual.tokenUsage().equals(expected.tokenUsage())) return null;
+        return q + ": [" + actual.aiMessage().text() + "] " + actual.tokenUsage() + " vs [" + expected.aiMessage().text() + "] " + expected.tokenUsage();
+    }
+
+    /** Runs {@code perThread} on {@code threads} threads released at once; returns every mismatch reported. */
+    private static List<String> runConcurrently(int threads, java.util.function.IntFunction<Callable<List<String>>> perThread) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         CountDownLatch start = new CountDownLatch(1);
-        List<Future<List<String>>> futures = new ArrayList<>();
         try {
-            for (int t = 0; t < THREADS; t++) {
-                int thread = t;
+            List<Future<List<String>>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                Callable<List<String>> work = perThread.apply(t);
                 futures.add(pool.submit(() -> {
                     start.await();
-                    List<String> mismatches = new ArrayList<>();
-                    for (int i = 0; i < REQUESTS_PER_THREAD; i++) {
-                        String q = questions.get((thread * 5 + i * 3) % questions.size());
-                        ChatResponse expected = sequential.get(q);
-                        ChatResponse actual;
-                        if (thread % 2 == 0) {
-                            actual = model.chat(ChatRequest.builder().messages(UserMessage.from(q)).build());
-                        } else {
-                            TestSupport.RecordingHandler handler = new TestSupport.RecordingHandler();
-                            streaming.chat(q, handler);
-                            actual = handler.await();
-                            if (!handler.text().equals(actual.aiMessage().text())) mismatches.add("streamed pieces differ for " + q);
-                        }
-                        if (!actual.aiMessage().text().equals(expected.aiMessage().text())
-                            || !actual.tokenUsage().equals(expected.tokenUsage())) {
-                            mismatches.add(q + ": [" + actual.aiMessage().text() + "] " + actual.tokenUsage() + " vs [" + expected.aiMessage().text() + "] " + expected.tokenUsage());
-                        }
-                    }
-                    return mismatches;
+                    return work.call();
                 }));
             }
             start.countDown();
             List<String> mismatches = new ArrayList<>();
             for (Future<List<String>> f : futures) mismatches.addAll(f.get(5, TimeUnit.MINUTES));
-            assertThat(mismatches).isEmpty();
+            return mismatches;
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void sixteenThreadsOnOneInstanceGetTheSequentialAnswers() throws Exception {
+        List<String> mismatches = runConcurrently(16, thread -> () -> {
+            List<String> found = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String q = questions.get((thread * 5 + i * 3) % questions.size());
+                String m = mismatch(q, blocking(model, q));
+                if (m != null) found.add(m);
+            }
+            return found;
+        });
+        assertThat(mismatches).isEmpty();
         assertThat(model.model().waiting()).isZero();
+    }
+
+    @Test
+    void blockingAndStreamingCallersShareOneModel() throws Exception {
+        FfnSkipStreamingChatModel streaming = TestSupport.streamingModelBuilder().build();
+        assertThat(streaming.model()).isSameAs(model.model());
+        List<String> mismatches = runConcurrently(6, thread -> () -> {
+            List<String> found = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String q = questions.get((thread * 7 + i) % questions.size());
+                ChatResponse actual;
+                if (thread % 2 == 0) {
+                    actual = blocking(model, q);
+                } else {
+                    TestSupport.RecordingHandler handler = new TestSupport.RecordingHandler();
+                    streaming.chat(q, handler);
+                    actual = handler.await();
+                    if (!handler.text().equals(actual.aiMessage().text())) found.add("streamed pieces differ for " + q);
+                }
+                String m = mismatch(q, actual);
+                if (m != null) found.add(m);
+            }
+            return found;
+        });
+        assertThat(mismatches).isEmpty();
     }
 }

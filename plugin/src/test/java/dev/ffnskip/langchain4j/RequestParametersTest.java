@@ -211,6 +211,28 @@ class RequestParametersTest {
     }
 
     @Test
+    void finishReasonsMapToLangChain4j() {
+        assertThat(ChatEngine.finishReason(dev.ffnskip.jlama.generate.FinishReason.STOP_TOKEN)).isEqualTo(FinishReason.STOP);
+        assertThat(ChatEngine.finishReason(dev.ffnskip.jlama.generate.FinishReason.STOP_SEQUENCE)).isEqualTo(FinishReason.STOP);
+        assertThat(ChatEngine.finishReason(dev.ffnskip.jlama.generate.FinishReason.MAX_TOKENS)).isEqualTo(FinishReason.LENGTH);
+        assertThat(ChatEngine.finishReason(dev.ffnskip.jlama.generate.FinishReason.CONTEXT_LENGTH)).isEqualTo(FinishReason.LENGTH);
+        assertThat(ChatEngine.finishReason(dev.ffnskip.jlama.generate.FinishReason.CANCELLED)).isEqualTo(FinishReason.OTHER);
+
+        // CANCELLED for real: an interrupted caller's generation stops after its first token.
+        Thread.currentThread().interrupt();
+        ChatResponse interrupted;
+        try {
+            interrupted = chat(SUMMARY_PROMPT, ChatRequestParameters.builder().build());
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(interrupted.finishReason()).isEqualTo(FinishReason.OTHER);
+        assertThat(meta(interrupted).engineFinishReason()).isEqualTo(dev.ffnskip.jlama.generate.FinishReason.CANCELLED);
+        assertThat(interrupted.tokenUsage().outputTokenCount()).isEqualTo(1);
+        assertThat(model.chat(IRON)).isEqualTo("Fe");
+    }
+
+    @Test
     void unsupportedParametersAreRefusedByName() {
         assertUnsupported(ChatRequestParameters.builder().frequencyPenalty(0.5).build(), "frequencyPenalty");
         assertUnsupported(ChatRequestParameters.builder().presencePenalty(0.5).build(), "presencePenalty");
