@@ -1,6 +1,8 @@
 package dev.ffnskip.examples;
 
 import dev.ffnskip.examples.ab.AbCommand;
+import dev.ffnskip.examples.agent.AgentCommand;
+import dev.ffnskip.examples.demo.DemoCommand;
 import dev.ffnskip.examples.server.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "ffn-skip examples 0.1.0",
     description = "Runnable ffn-skip examples.",
-    subcommands = { AbCommand.class, ServeCommand.class }
+    subcommands = { AbCommand.class, ServeCommand.class, AgentCommand.class, DemoCommand.class }
 )
 public final class Main implements Runnable {
 

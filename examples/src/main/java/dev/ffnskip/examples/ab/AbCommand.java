@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ffnskip.examples.ModelOptions;
 import dev.ffnskip.examples.Prompts;
+import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -44,6 +45,9 @@ public final class AbCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "OUT", description = "Write all numbers and token ids as JSON.")
     Path json;
 
+    @Option(names = "--chain", description = "Compare LangChain4j chains instead (a RAG chain and a tool agent), dense vs skip.")
+    boolean chain;
+
     @Override
     public Integer call() throws Exception {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, was " + maxTokens);
@@ -55,6 +59,7 @@ public final class AbCommand implements Callable<Integer> {
         SkipPolicy skipPolicy = policy.build();
 
         PrintStream out = System.out;
+        if (chain) return runChains(skipPolicy, out);
         AbReport report;
         try (AbRunner runner = AbRunner.open(model.model, model.loadOptions())) {
             out.println(runner.describe(prompts.size(), maxTokens, skipPolicy));
@@ -63,6 +68,20 @@ public final class AbCommand implements Callable<Integer> {
         report.print(out);
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report.toJson());
+            out.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    private int runChains(SkipPolicy policy, PrintStream out) throws Exception {
+        ChainComparison comparison = new ChainComparison();
+        try (FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions())) {
+            out.printf("ffn-skip chain A/B on %s: a RAG chain and a tool agent, greedy; skip policy: %s%n", shared.info().name(), policy.describe());
+            comparison.run(shared, policy, out);
+        }
+        comparison.print(out);
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), comparison.toJson());
             out.println("wrote " + json);
         }
         return 0;

@@ -14,6 +14,11 @@ import java.nio.charset.StandardCharsets;
 /** JSON in and out of a JDK {@link HttpExchange}, with the body size limit and OpenAI-style errors. */
 final class HttpExchanges {
     static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * How much of an oversized body is read and discarded before answering 413, so that an HTTP/1.1 client still
+     * sending it gets to read the error instead of a reset connection. Bodies beyond this are cut off.
+     */
+    private static final long DRAIN_LIMIT = 16L << 20;
 
     private HttpExchanges() {}
 
@@ -23,20 +28,15 @@ final class HttpExchanges {
         if (contentType != null && !contentType.toLowerCase().startsWith("application/json")) {
             throw new ApiError(415, "invalid_request_error", "unsupported_media_type", null, "Content-Type must be application/json, was " + contentType);
         }
-        String declared = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (declared != null) {
-            try {
-                if (Long.parseLong(declared.trim()) > maxBytes) throw tooLarge(maxBytes);
-            } catch (NumberFormatException e) {
-                throw new ApiError(400, "invalid_request_error", "invalid_content_length", null, "Invalid Content-Length header");
-            }
-        }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         try (InputStream in = exchange.getRequestBody()) {
             byte[] buffer = new byte[8192];
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 body.write(buffer, 0, n);
-                if (body.size() > maxBytes) throw tooLarge(maxBytes);
+                if (body.size() > maxBytes) {
+                    for (long drained = body.size(); drained < DRAIN_LIMIT && (n = in.read(buffer)) >= 0; ) drained += n;
+                    throw tooLarge(maxBytes);
+                }
             }
         }
         if (body.size() == 0) throw new ApiError(400, "invalid_request_error", "missing_body", null, "Request body is empty; expected a JSON object.");

@@ -38,6 +38,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queue", description = "Requests allowed to wait for the model; more get HTTP 429 (default: ${DEFAULT-VALUE}).")
     int maxQueue = 32;
 
+    @Option(names = "--temperature", description = "Temperature when a request does not set one (default: ${DEFAULT-VALUE}, greedy).")
+    double temperature = 0.0;
+
     @Option(names = "--threshold", description = "Skip threshold (default: the shipped default policy's).")
     Double threshold;
 
@@ -51,8 +54,8 @@ public final class ServeCommand implements Callable<Integer> {
         FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions());
         shared.setMaxWaiting(maxQueue);
         String id = modelId != null ? modelId : shared.info().name();
-        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).skipPolicy(policy.build()).build();
-        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).skipPolicy(policy.build()).build();
+        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).skipPolicy(policy.build()).temperature(temperature).build();
+        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).skipPolicy(policy.build()).temperature(temperature).build();
         DocumentStore store = new DocumentStore(documents, new AllMiniLmL6V2EmbeddingModel(), DocumentSplitters.recursive(400, 40));
         OpenAiServer server = new OpenAiServer(new OpenAiServer.Config(host, port, id, maxBodyBytes, 10), chat, streaming, store).start();
 

@@ -54,8 +54,8 @@ class OpenAiServerTest {
     }
 
     static OpenAiServer startServer(Path documents) throws Exception {
-        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(model).build();
-        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(model).build();
+        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(model).temperature(0.0).build();
+        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(model).temperature(0.0).build();
         DocumentStore store = new DocumentStore(documents, embeddings, DocumentSplitters.recursive(400, 40));
         return new OpenAiServer(new OpenAiServer.Config("127.0.0.1", 0, "skipbench-28m", 64 * 1024, 5), chat, streaming, store).start();
     }
@@ -159,7 +159,7 @@ class OpenAiServerTest {
                 ]}""", 200);
             assertThat(ingested.get("total_documents").asInt()).isEqualTo(2);
             JsonNode answer = post(url + "/rag/chat", "{\"question\": \"Who wrote \\\"The Clock of Blulus\\\"?\"}", 200);
-            assertThat(answer.get("answer").asText()).startsWith("Quingeeth Pristad"); // the fact comes from the passage
+            assertThat(answer.get("answer").asText()).isEqualTo("Quingeeth Pristad");
             assertThat(answer.at("/sources/0/document_id").asText()).isEqualTo("blulus");
             assertThat(answer.at("/ffn_skip/skip_ratio").isNumber()).isTrue();
         } finally {
