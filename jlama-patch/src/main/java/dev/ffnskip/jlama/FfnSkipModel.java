@@ -36,6 +36,7 @@ public final class FfnSkipModel implements AutoCloseable {
     private final TextGenerator generator;
     private final Semaphore turn = new Semaphore(1, true);
     private final AtomicInteger waiting = new AtomicInteger();
+    private final AtomicInteger openSessions = new AtomicInteger();
     private volatile int maxWaiting = Integer.MAX_VALUE;
 
     private FfnSkipModel(GatedLlamaModel jlama, ModelLoader.Prepared prepared) {
@@ -136,7 +137,12 @@ public final class FfnSkipModel implements AutoCloseable {
     public DecodeSession openSession(GatePolicy policy, boolean recordSteps) {
         acquire();
         try {
-            return new DecodeSession(jlama, policy, recordSteps, turn::release);
+            DecodeSession session = new DecodeSession(jlama, policy, recordSteps, () -> {
+                openSessions.decrementAndGet();
+                turn.release();
+            });
+            openSessions.incrementAndGet();
+            return session;
         } catch (RuntimeException | Error e) {
             turn.release();
             throw e;
@@ -165,6 +171,11 @@ public final class FfnSkipModel implements AutoCloseable {
     public void setMaxWaiting(int maxWaiting) {
         if (maxWaiting < 0) throw new IllegalArgumentException("maxWaiting must be >= 0, was " + maxWaiting);
         this.maxWaiting = maxWaiting;
+    }
+
+    /** Sessions holding a KV cache right now (0 or 1: generations are serialized). */
+    public int openSessions() {
+        return openSessions.get();
     }
 
     /** Callers currently waiting for the model. */

@@ -215,6 +215,11 @@ final class ChatEngine {
         int[] ids = model.encode(prompt);
         int context = model.info().contextLength();
         if (ids.length > context) throw new PromptTooLongException(ids.length, context);
+        if (p.maxOutputTokens() != null && p.maxOutputTokens() > context) {
+            throw new IllegalArgumentException(
+                "maxOutputTokens (maxTokens) " + p.maxOutputTokens() + " exceeds the model's context window of " + context + " tokens"
+            );
+        }
         return new Prepared(ids, generation, policy, !tools.isEmpty());
     }
 
