@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
         SuiteCommand.class,
         CalibrateCommand.class,
         ReportCommand.class,
+        dev.ffnskip.eval.bench.BenchCommand.class,
         HelpCommand.class,
     }
 )

@@ -57,4 +57,44 @@ public record ModelShape(
     public long outputHeadParameters() {
         return (long) vocab * hidden;
     }
+
+    /** Jlama Q4: 4-bit weights plus one float32 scale per block of 32 weights, i.e. 0.625 bytes per weight. */
+    public static final double Q4_BYTES_PER_WEIGHT = 0.5 + 4.0 / 32;
+
+    /**
+     * What one decode step reads, by part, for a model pre-quantized to Jlama Q4 (layers and output head Q4, input
+     * embedding BF16, norms float32) with float32 working memory (the KV cache).
+     *
+     * @param meanContext KV positions read per step, averaged over the measured steps (a step at position p reads p + 1)
+     */
+    public DecodeTraffic q4DecodeTraffic(double meanContext) {
+        double attention = layers * attentionParameters() * Q4_BYTES_PER_WEIGHT;
+        double ffn = layers * ffnParameters() * Q4_BYTES_PER_WEIGHT;
+        double head = outputHeadParameters() * Q4_BYTES_PER_WEIGHT;
+        double kv = layers * 2.0 * meanContext * kvWidth() * Float.BYTES;
+        // one BF16 embedding row, two float32 norm vectors per layer and the final norm
+        double other = hidden * 2.0 + (2.0 * layers + 1) * hidden * Float.BYTES;
+        return new DecodeTraffic(attention, ffn, head, kv, other, meanContext);
+    }
+
+    /**
+     * Bytes read per decoded token, by part.
+     *
+     * @param meanContext the KV positions the kv figure assumes
+     */
+    public record DecodeTraffic(double attention, double ffn, double outputHead, double kv, double other, double meanContext) {
+        public double total() {
+            return attention + ffn + outputHead + kv + other;
+        }
+
+        /** The FFN share of the bytes read per decoded token. */
+        public double ffnShare() {
+            return ffn / total();
+        }
+
+        /** {@code 1 / (1 - f x s)}: the decode speedup if time were proportional to bytes read and a fraction s of FFNs is skipped. */
+        public double idealSpeedup(double skipRatio) {
+            return 1.0 / (1.0 - ffnShare() * skipRatio);
+        }
+    }
 }

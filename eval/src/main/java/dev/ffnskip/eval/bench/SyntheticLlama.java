@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  */
 public final class SyntheticLlama {
     /** Bumped when the generated layout changes. */
-    private static final String VERSION = "v1";
+    private static final String VERSION = "v2";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String[] SPECIAL = { "<|begin_of_text|>", "<|end_of_text|>", "<|user|>", "<|assistant|>", "<|system|>", "<|end|>" };
     private static final String CHAT_TEMPLATE = "{{ bos_token }}{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + '<|end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
@@ -116,7 +116,10 @@ public final class SyntheticLlama {
         tokenizer.put("version", "1.0");
         tokenizer.put("added_tokens", added);
         tokenizer.put("normalizer", null);
-        tokenizer.put("pre_tokenizer", Map.of("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", true, "use_regex", true));
+        // Llama 3 style (a Sequence holding ByteLevel): Jlama maps bytes to the GPT-2 symbols only then (a bare ByteLevel
+        // pre-tokenizer would make it drop spaces and other unprintable bytes).
+        tokenizer.put("pre_tokenizer", Map.of("type", "Sequence", "pretokenizers", List.of(
+            Map.of("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", true, "use_regex", false))));
         tokenizer.put("decoder", Map.of("type", "ByteLevel", "add_prefix_space", true, "trim_offsets", true, "use_regex", true));
         tokenizer.put("model", model);
         new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer);

@@ -1,0 +1,116 @@
+package dev.ffnskip.eval.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import dev.ffnskip.eval.cli.CommandText;
+import dev.ffnskip.jlama.load.LoadOptions;
+import dev.ffnskip.jlama.ops.CorrectedTensorOperations;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench}: decode speed of FFN skipping against stock Jlama on a synthetic model of a real shape.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar eval/target/ffn-skip-eval.jar \
+ *     bench --shape llama-3.2-1b --skip-ratios 0,0.3,0.4 --json OUT
+ * </pre>
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Decode benchmark: stock Jlama vs ours with the gate off vs ours at forced FFN skip ratios (raw model and LangChain4j ChatModel),",
+        "interleaved in one process on a synthetic, Q4-quantized model. Writes JSON, a Markdown summary and a PNG (same base name)."
+    }
+)
+public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--shape", paramLabel = "NAME", defaultValue = "llama-3.2-1b", description = "llama-3.2-1b, llama-3.2-3b or tiny (default: ${DEFAULT-VALUE}).")
+    String shape;
+
+    @Option(names = "--skip-ratios", paramLabel = "S,...", split = ",", defaultValue = "0.1,0.2,0.3,0.4,0.5", description = "Forced FFN skip ratios, each in [0, 1) (default: ${DEFAULT-VALUE}).")
+    List<Double> skipRatios;
+
+    @Option(names = "--json", paramLabel = "FILE", required = true, description = "The result JSON; the .md and .png are written beside it.")
+    Path json;
+
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64", description = "Prompt length in tokens (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--decode-steps", paramLabel = "N", defaultValue = "64", description = "Decode steps per run (default: ${DEFAULT-VALUE}).")
+    int decodeSteps;
+
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "5", description = "Measured rounds; every variant runs once per round (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--warmup-rounds", paramLabel = "N", defaultValue = "1", description = "Unrecorded rounds first, for the JIT (default: ${DEFAULT-VALUE}).")
+    int warmupRounds;
+
+    @Option(names = "--chat", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Also measure through the LangChain4j ChatModel (default: on; --no-chat skips it).")
+    boolean chat;
+
+    @Option(names = "--stock-generate", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "Also time stock Jlama's own generate() as a cross-check of the stock loop (default: on; --no-stock-generate skips it).")
+    boolean stockGenerate;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where generated and quantized models live (default: ~/.cache/ffn-skip, or -Dffnskip.cache.dir / FFNSKIP_CACHE_DIR).")
+    Path cacheDir;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Jlama worker threads (default: Jlama's, one per physical core).")
+    Integer threads;
+
+    @Option(names = "--split-size", paramLabel = "N",
+        description = "Row chunks per matmul for both stock and ours (sets -Dffnskip.ops.splitSize; default: the ffn-skip default).")
+    Integer splitSize;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (splitSize != null) applySplitSize(splitSize);
+        BenchRunner.Config config = new BenchRunner.Config(
+            ModelShape.named(shape),
+            skipRatios,
+            promptTokens,
+            decodeSteps,
+            repeats,
+            warmupRounds,
+            chat,
+            stockGenerate,
+            cacheDir != null ? cacheDir : LoadOptions.defaultCacheDirectory(),
+            threads
+        );
+        BenchRunner.Result result = BenchRunner.run(config, out);
+        ObjectNode o = BenchReport.json(result, CommandText.of(spec));
+        BenchReport.write(o, json);
+        out.printf(Locale.ROOT, "bench: stock %.2f tok/s, gate_off %.2f tok/s (x%.3f)%n",
+            o.get("stock").get("decode_tokens_per_s").asDouble(), o.get("gate_off").get("decode_tokens_per_s").asDouble(),
+            o.get("gate_off").get("speedup_vs_stock").asDouble());
+        for (var run : o.get("runs")) {
+            out.printf(Locale.ROOT, "bench: s=%s %.2f tok/s x%.3f vs stock, ideal x%.3f (%.1f%%)%n", BenchRunner.fmt(run.get("s").asDouble()),
+                run.get("decode_tokens_per_s").asDouble(), run.get("speedup_vs_stock").asDouble(), run.get("ideal_speedup").asDouble(),
+                100 * run.get("fraction_of_ideal").asDouble());
+        }
+        out.println("bench: " + json);
+        out.flush();
+        return 0;
+    }
+
+    /** The split size is read once, when the corrected operations are installed; too late is an error, not a silent no-op. */
+    private static void applySplitSize(int n) {
+        if (n < 1) throw new IllegalArgumentException("--split-size must be >= 1, was " + n);
+        System.setProperty("ffnskip.ops.splitSize", Integer.toString(n));
+        if (TensorOperationsProvider.get() instanceof CorrectedTensorOperations ops && ops.parallelSplitSize() != n) {
+            throw new IllegalStateException("--split-size " + n + ": the tensor operations of this JVM are already installed with split size " + ops.parallelSplitSize());
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package dev.ffnskip.eval.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ffnskip.eval.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The scripted interface end to end on the tiny shape: fields and consistency only, no timing assertions. */
+class BenchCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DECODE_STEPS = 8;
+
+    @TempDir
+    static Path tmp;
+
+    static JsonNode run;
+    static String stdout;
+
+    @BeforeAll
+    static void runBench() throws IOException {
+        Path json = tmp.resolve("results").resolve("bench-tiny.json");
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(
+            "bench", "--shape", "tiny", "--skip-ratios", "0,0.3,0.4", "--json", json.toString(), "--cache-dir", tmp.resolve("cache").toString(),
+            "--prompt-tokens", "16", "--decode-steps", Integer.toString(DECODE_STEPS), "--repeats", "2", "--warmup-rounds", "1"
+        );
+        assertThat(code).as("exit code, stderr: %s", err).isZero();
+        stdout = out.toString();
+        run = JSON.readTree(json.toFile());
+        assertThat(tmp.resolve("results").resolve("bench-tiny.md")).exists();
+        assertThat(Files.size(tmp.resolve("results").resolve("bench-tiny.png"))).isPositive();
+    }
+
+    @Test
+    void documentedFieldsArePresent() {
+        assertThat(run.get("stock").get("decode_tokens_per_s").asDouble()).isPositive();
+        assertThat(run.get("gate_off").get("decode_tokens_per_s").asDouble()).isPositive();
+        assertThat(run.get("gate_off").get("speedup_vs_stock").asDouble()).isPositive();
+        assertThat(run.get("runs")).hasSize(3);
+        double[] expected = { 0, 0.3, 0.4 };
+        for (int i = 0; i < 3; i++) {
+            JsonNode r = run.get("runs").get(i);
+            assertThat(r.get("s").asDouble()).isEqualTo(expected[i]);
+            for (String f : new String[] { "decode_tokens_per_s", "speedup_vs_stock", "ideal_speedup", "prefill_tokens_per_s" }) {
+                assertThat(r.get(f).asDouble()).as(f).isPositive();
+            }
+            assertThat(r.has("realized_skip_ratio")).isTrue();
+            assertThat(r.has("fraction_of_ideal")).isTrue();
+            assertThat(r.get("decode_tokens_per_s_samples")).hasSize(2);
+            assertThat(r.get("chat_model").get("decode_tokens_per_s").asDouble()).isPositive();
+        }
+        assertThat(run.get("peak_rss_mb").asDouble()).isPositive();
+        assertThat(run.get("f").asDouble()).isBetween(0.0, 1.0);
+        assertThat(run.get("prompt_tokens").asInt()).isEqualTo(16);
+        assertThat(run.get("decode_steps").asInt()).isEqualTo(DECODE_STEPS);
+        assertThat(run.get("repeats").asInt()).isEqualTo(2);
+        assertThat(run.get("stock_generate").get("decode_tokens_per_s").asDouble()).isPositive();
+        assertThat(run.get("chat_model").get("gate_off").get("decode_tokens_per_s").asDouble()).isPositive();
+        assertThat(run.get("targets").has("speedup_vs_stock_at_s0.4")).isTrue();
+        assertThat(run.get("command").asText()).contains("bench --shape tiny");
+        assertThat(stdout).contains("bench: s=0.4");
+    }
+
+    @Test
+    void realizedSkipRatiosMatchTheRequestedOnes() {
+        int layers = ModelShape.TINY.layers();
+        for (JsonNode r : run.get("runs")) {
+            double s = r.get("s").asDouble();
+            // the raw policy skips floor(N s L) of N x L blocks
+            assertThat(r.get("realized_skip_ratio").asDouble()).isEqualTo(Math.floor(DECODE_STEPS * s * layers + 1e-9) / (DECODE_STEPS * layers));
+            assertThat(r.get("ideal_speedup").asDouble()).isEqualTo(1 / (1 - run.get("f").asDouble() * r.get("realized_skip_ratio").asDouble()), org.assertj.core.data.Offset.offset(1e-12));
+            // the chat policy skips round(s L) middle layers at every step; the random model must not stop early
+            JsonNode chat = r.get("chat_model");
+            assertThat(chat.get("decode_steps").asInt()).isEqualTo(DECODE_STEPS);
+            assertThat(chat.get("realized_skip_ratio").asDouble()).isEqualTo((double) ForcedSkip.skippedPerStep(s, layers) / layers);
+        }
+        assertThat(run.get("gate_off").get("realized_skip_ratio").asDouble()).isZero();
+    }
+
+    /** The byte model's Q4 sizes agree with the tensors Jlama's quantizer actually wrote. */
+    @Test
+    void q4ByteModelMatchesTheQuantizedFiles() throws IOException {
+        Path q4 = Path.of(run.get("q4_folder").asText());
+        ModelShape s = ModelShape.TINY;
+        long attention = 0;
+        long ffn = 0;
+        long head = 0;
+        for (String file : new String[] { "model.safetensors", "lm_head.safetensors" }) {
+            Iterator<Map.Entry<String, JsonNode>> it = header(q4.resolve(file)).fields();
+            while (it.hasNext()) {
+                var e = it.next();
+                if (e.getKey().equals("__metadata__")) continue;
+                long bytes = e.getValue().get("data_offsets").get(1).asLong() - e.getValue().get("data_offsets").get(0).asLong();
+                String name = e.getKey().replaceFirst("\\.qb$", "");
+                if (name.contains(".self_attn.")) attention += bytes;
+                else if (name.contains(".mlp.")) ffn += bytes;
+                else if (name.equals("lm_head.weight")) head += bytes;
+            }
+        }
+        ModelShape.DecodeTraffic t = s.q4DecodeTraffic(0);
+        assertThat((double) attention).isEqualTo(t.attention());
+        assertThat((double) ffn).isEqualTo(t.ffn());
+        assertThat((double) head).isEqualTo(t.outputHead());
+    }
+
+    private static JsonNode header(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(len, 0);
+            ByteBuffer h = ByteBuffer.allocate((int) len.getLong(0));
+            ch.read(h, 8);
+            return JSON.readTree(h.array());
+        }
+    }
+}
