@@ -31,7 +31,7 @@ import static dev.langchain4j.store.embedding.filter.MetadataFilterBuilder.metad
  * moved over the previous one, so killing the process at any moment loses no acknowledged document: the file on disk
  * is always a complete earlier or later state. Ingests are serialized; searches see a consistent store.
  */
-final class DocumentStore {
+public final class DocumentStore {
     static final String DOCUMENT_ID = "document_id";
     static final String SEGMENT = "segment";
 
@@ -43,7 +43,7 @@ final class DocumentStore {
 
     record Ingested(String id, int segments) {}
 
-    DocumentStore(Path file, EmbeddingModel embeddings, DocumentSplitter splitter) {
+    public DocumentStore(Path file, EmbeddingModel embeddings, DocumentSplitter splitter) {
         this.file = file;
         this.embeddings = embeddings;
         this.splitter = splitter;
