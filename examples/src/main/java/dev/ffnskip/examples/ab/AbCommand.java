@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ffnskip.examples.ModelOptions;
 import dev.ffnskip.examples.Prompts;
+import dev.ffnskip.examples.SkipOptions;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import java.io.PrintStream;
@@ -36,11 +37,8 @@ public final class AbCommand implements Callable<Integer> {
     @Option(names = "--repeat", description = "Passes over the prompts; timings pool all passes (default: ${DEFAULT-VALUE}).")
     int repeat = 2;
 
-    @Option(names = "--threshold", description = "Skip threshold (default: the shipped default policy's).")
-    Double threshold;
-
-    @Option(names = "--warmup-tokens", description = "Dense decode steps per answer before skipping (default: policy's).")
-    Integer warmupTokens;
+    @Mixin
+    SkipOptions skip = new SkipOptions();
 
     @Option(names = "--json", paramLabel = "OUT", description = "Write all numbers and token ids as JSON.")
     Path json;
@@ -53,10 +51,7 @@ public final class AbCommand implements Callable<Integer> {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, was " + maxTokens);
         if (repeat < 1) throw new IllegalArgumentException("--repeat must be >= 1, was " + repeat);
         List<Prompts.Prompt> prompts = this.prompts == null ? Prompts.builtIn() : Prompts.read(this.prompts);
-        SkipPolicy.Builder policy = SkipPolicy.defaults().toBuilder();
-        if (threshold != null) policy.threshold(threshold);
-        if (warmupTokens != null) policy.warmupTokens(warmupTokens);
-        SkipPolicy skipPolicy = policy.build();
+        SkipPolicy skipPolicy = skip.policy();
 
         PrintStream out = System.out;
         if (chain) return runChains(skipPolicy, out);

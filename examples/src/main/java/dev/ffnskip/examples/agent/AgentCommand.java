@@ -1,8 +1,8 @@
 package dev.ffnskip.examples.agent;
 
 import dev.ffnskip.examples.ModelOptions;
+import dev.ffnskip.examples.SkipOptions;
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.SystemMessage;
@@ -40,8 +40,8 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = { "-q", "--question" }, description = "Question(s) to ask (default: one per tool).")
     List<String> questions;
 
-    @Option(names = "--no-skip", description = "Run densely (gate off).")
-    boolean noSkip;
+    @Mixin
+    SkipOptions skip = new SkipOptions();
 
     @Override
     public Integer call() {
@@ -49,7 +49,7 @@ public final class AgentCommand implements Callable<Integer> {
         try (FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions())) {
             FfnSkipChatModel chat = FfnSkipChatModel.builder()
                 .model(shared)
-                .skipPolicy(noSkip ? SkipPolicy.disabled() : SkipPolicy.defaults())
+                .skipPolicy(skip.policy())
                 .temperature(0.0) // greedy: the same question gives the same tool calls
                 .listeners(new TurnPrinter(out))
                 .build();

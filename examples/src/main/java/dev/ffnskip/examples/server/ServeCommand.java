@@ -1,6 +1,7 @@
 package dev.ffnskip.examples.server;
 
 import dev.ffnskip.examples.ModelOptions;
+import dev.ffnskip.examples.SkipOptions;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
@@ -41,21 +42,17 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--temperature", description = "Temperature when a request does not set one (default: ${DEFAULT-VALUE}, greedy).")
     double temperature = 0.0;
 
-    @Option(names = "--threshold", description = "Skip threshold (default: the shipped default policy's).")
-    Double threshold;
-
-    @Option(names = "--no-skip", description = "Serve densely (gate off).")
-    boolean noSkip;
+    @Mixin
+    SkipOptions skip = new SkipOptions();
 
     @Override
     public Integer call() throws Exception {
-        SkipPolicy.Builder policy = SkipPolicy.defaults().toBuilder().enabled(!noSkip);
-        if (threshold != null) policy.threshold(threshold);
+        SkipPolicy policy = skip.policy();
         FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions());
         shared.setMaxWaiting(maxQueue);
         String id = modelId != null ? modelId : shared.info().name();
-        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).skipPolicy(policy.build()).temperature(temperature).build();
-        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).skipPolicy(policy.build()).temperature(temperature).build();
+        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).skipPolicy(policy).temperature(temperature).build();
+        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).skipPolicy(policy).temperature(temperature).build();
         DocumentStore store = new DocumentStore(documents, new AllMiniLmL6V2EmbeddingModel(), DocumentSplitters.recursive(400, 40));
         OpenAiServer server = new OpenAiServer(new OpenAiServer.Config(host, port, id, maxBodyBytes, 10), chat, streaming, store).start();
 
@@ -65,7 +62,7 @@ public final class ServeCommand implements Callable<Integer> {
             shared.close();
             stopped.countDown();
         }, "ffn-skip-shutdown"));
-        System.out.printf("ffn-skip serving model '%s' at http://%s:%d/v1 (%s; documents in %s)%n", id, host, server.port(), policy.build().describe(), documents.toAbsolutePath());
+        System.out.printf("ffn-skip serving model '%s' at http://%s:%d/v1 (%s; documents in %s)%n", id, host, server.port(), policy.describe(), documents.toAbsolutePath());
         System.out.flush();
         stopped.await();
         return 0;

@@ -1,6 +1,5 @@
 package dev.ffnskip.jlama.gate;
 
-import java.util.BitSet;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -32,27 +31,7 @@ public record FixedLayerSkip(Set<Integer> layers, int warmupTokens) implements G
 
     @Override
     public FfnGate newGate(int numLayers) {
-        BitSet skip = new BitSet(numLayers);
-        for (int l : layers) {
-            if (l >= numLayers) throw new IllegalArgumentException("layer " + l + " does not exist in a " + numLayers + "-layer model");
-            skip.set(l);
-        }
-        return new FfnGate() {
-            private boolean gated;
-
-            @Override
-            public void beginStep(int step) {
-                gated = step >= warmupTokens;
-            }
-
-            @Override
-            public LayerAction action(int layer) {
-                return gated && skip.get(layer) ? LayerAction.SKIP_FFN : LayerAction.COMPUTE;
-            }
-
-            @Override
-            public void observe(int layer, float cosine, float ffnToResidualNorm) {}
-        };
+        return new LayerSetGate(layers, numLayers, LayerAction.SKIP_FFN, warmupTokens);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.ffnskip.jlama.gate;
 
-import java.util.BitSet;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -30,27 +29,7 @@ public record LayerDrop(Set<Integer> layers, int warmupTokens) implements GatePo
 
     @Override
     public FfnGate newGate(int numLayers) {
-        BitSet drop = new BitSet(numLayers);
-        for (int l : layers) {
-            if (l < 0 || l >= numLayers) throw new IllegalArgumentException("layer " + l + " does not exist in a " + numLayers + "-layer model");
-            drop.set(l);
-        }
-        return new FfnGate() {
-            private boolean gated;
-
-            @Override
-            public void beginStep(int step) {
-                gated = step >= warmupTokens;
-            }
-
-            @Override
-            public LayerAction action(int layer) {
-                return gated && drop.get(layer) ? LayerAction.DROP_LAYER : LayerAction.COMPUTE;
-            }
-
-            @Override
-            public void observe(int layer, float cosine, float ffnToResidualNorm) {}
-        };
+        return new LayerSetGate(layers, numLayers, LayerAction.DROP_LAYER, warmupTokens);
     }
 
     @Override
