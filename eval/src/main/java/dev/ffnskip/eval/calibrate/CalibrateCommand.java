@@ -83,6 +83,13 @@ public final class CalibrateCommand implements Callable<Integer> {
         description = "layerwise: per-layer cosine quantiles tried as saturation thresholds (default: ${DEFAULT-VALUE}).")
     List<Double> quantiles;
 
+    @Option(names = "--local-quantiles", split = ",", paramLabel = "Q",
+        description = "layerwise: quantiles tried with the non-sticky (local) trigger (default: none).")
+    List<Double> localQuantiles = new ArrayList<>();
+
+    @Option(names = "--no-fixed", description = "layerwise: do not try fixed (always-skip) candidates.")
+    boolean noFixed;
+
     @Option(names = "--layer-counts", split = ",", paramLabel = "K", defaultValue = "1,2,3,4,6,8",
         description = "layerwise: numbers of least-sensitive layers tried as the skip set (default: ${DEFAULT-VALUE}).")
     List<Integer> layerCounts;
@@ -90,6 +97,14 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--thresholds", split = ",", paramLabel = "T", defaultValue = "0.95,0.96,0.97,0.975,0.98,0.985,0.99",
         description = "paper: thresholds tried (default: ${DEFAULT-VALUE}).")
     List<Double> thresholds;
+
+    @Option(names = "--ranking", split = ",", paramLabel = "L",
+        description = "layerwise: layers from least to most sensitive, from an earlier calibration.json (skips the per-layer sensitivity decodes).")
+    List<Integer> givenRanking;
+
+    @Option(names = "--candidates", split = ",", paramLabel = "CALIBRATION.json",
+        description = "Choose among the candidates measured by earlier calibrate runs (their calibration.json) instead of decoding again.")
+    List<Path> storedCandidates;
 
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Writes policy.json, calibration.json and calibration.md here.")
     Path out;
@@ -110,6 +125,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         }
         String command = CommandText.of(spec);
         PrintWriter log = spec.commandLine().getOut();
+        if (storedCandidates != null) return chooseStored(command, log);
         try (ModelPool pool = model.open()) {
             Runner runner = new Runner(pool, model.progress());
             int layers = pool.layers();
@@ -126,7 +142,8 @@ public final class CalibrateCommand implements Callable<Integer> {
             pass1.add(stats);
             boolean layerwise = family.equals("layerwise");
             if (!layerwise && !family.equals("paper")) throw new IllegalArgumentException("--family must be layerwise or paper");
-            if (layerwise) for (int l = 0; l < layers; l++) pass1.add(new FixedLayerSkip(Set.of(l), 0));
+            boolean sensitivity = layerwise && givenRanking == null;
+            if (sensitivity) for (int l = 0; l < layers; l++) pass1.add(new FixedLayerSkip(Set.of(l), 0));
             Map<String, Double> denseEm = new LinkedHashMap<>();
             Map<String, Map<String, int[]>> denseTokens = new LinkedHashMap<>();
             double[] changed = new double[layers];
@@ -135,7 +152,7 @@ public final class CalibrateCommand implements Callable<Integer> {
                 List<Evaluation.Outcome> o = e.getValue().runMany(pass1, names("pass1", pass1.size()), null, extras(pass1.size()));
                 denseEm.put(e.getKey(), o.get(0).metric("exact_match"));
                 denseTokens.put(e.getKey(), o.get(0).tokens());
-                for (int l = 0; layerwise && l < layers; l++) {
+                for (int l = 0; sensitivity && l < layers; l++) {
                     changed[l] += (1 - o.get(l + 1).summary().path("agreement").path("identical_fraction").asDouble()) / evals.size();
                     lossPerLayer[l] += (o.get(0).metric("exact_match") - o.get(l + 1).metric("exact_match")) * 100 / evals.size();
                 }
@@ -147,20 +164,32 @@ public final class CalibrateCommand implements Callable<Integer> {
             List<GatePolicy> candidates = new ArrayList<>();
             List<Integer> ranking = new ArrayList<>();
             if (layerwise) {
-                for (int l = 1; l < layers - 1; l++) ranking.add(l); // the first and last layer always compute
-                ranking.sort(Comparator.comparingDouble((Integer l) -> changed[l]).thenComparingDouble(l -> -stats.meanCosine(l)));
+                if (givenRanking != null) {
+                    ranking.addAll(givenRanking);
+                } else {
+                    for (int l = 1; l < layers - 1; l++) ranking.add(l); // the first and last layer always compute
+                    ranking.sort(Comparator.comparingDouble((Integer l) -> changed[l]).thenComparingDouble(l -> -stats.meanCosine(l)));
+                }
                 log.println("layers from least to most sensitive: " + ranking);
                 for (int w : warmups) {
                     for (int k : layerCounts) {
                         if (k > ranking.size()) continue;
                         Set<Integer> skip = new TreeSet<>(ranking.subList(0, k));
-                        candidates.add(new FixedLayerSkip(skip, w));
-                        candidateNames.add(String.format(Locale.ROOT, "fixed k=%d w=%d", k, w));
+                        if (!noFixed) {
+                            candidates.add(new FixedLayerSkip(skip, w));
+                            candidateNames.add(String.format(Locale.ROOT, "fixed k=%d w=%d", k, w));
+                        }
                         for (double q : quantiles) {
                             List<Double> t = new ArrayList<>();
                             for (int l = 0; l < layers; l++) t.add(l == layers - 1 ? Double.POSITIVE_INFINITY : Math.min(1.0, Math.max(1e-6, stats.cosineQuantile(l, q))));
                             candidates.add(new LayerwiseSkipPolicy(layers, t, skip, w, k));
                             candidateNames.add(String.format(Locale.ROOT, "layerwise k=%d q=%.2f w=%d", k, q, w));
+                        }
+                        for (double q : localQuantiles) {
+                            List<Double> t = new ArrayList<>();
+                            for (int l = 0; l < layers; l++) t.add(l == layers - 1 ? Double.POSITIVE_INFINITY : Math.min(1.0, Math.max(1e-6, stats.cosineQuantile(l, q))));
+                            candidates.add(new LayerwiseSkipPolicy(layers, t, skip, w, k, false));
+                            candidateNames.add(String.format(Locale.ROOT, "local k=%d q=%.2f w=%d", k, q, w));
                         }
                     }
                 }
@@ -186,6 +215,47 @@ public final class CalibrateCommand implements Callable<Integer> {
             CandidateEval chosen = choose(evaluated);
             log.println("chosen: " + chosen.line());
             write(command, pool, stats, changed, lossPerLayer, ranking, denseEm, evaluated, chosen);
+        }
+        return 0;
+    }
+
+    /** Applies the criterion to candidates measured earlier (on the calibration split) and writes the chosen policy. */
+    private int chooseStored(String command, PrintWriter log) {
+        List<CandidateEval> evaluated = new ArrayList<>();
+        String model = null;
+        try {
+            for (Path f : storedCandidates) {
+                var root = RunRecord.JSON.readTree(f.toFile());
+                model = root.path("model").asText();
+                for (var c : root.path("candidates")) {
+                    List<CandidateEval.TaskScore> scores = new ArrayList<>();
+                    for (var t : c.path("tasks")) {
+                        scores.add(new CandidateEval.TaskScore(t.path("task").asText(), t.path("n").asInt(), t.path("skip").asDouble(),
+                            t.path("exactMatch").asDouble(), t.path("emLossPoints").asDouble(), t.path("identical").asDouble()));
+                    }
+                    evaluated.add(new CandidateEval(c.path("name").asText(), GatePolicies.fromJson(c.path("policy")), scores));
+                }
+            }
+            CandidateEval chosen = choose(evaluated);
+            log.println("chosen: " + chosen.line());
+            Files.createDirectories(out);
+            ObjectNode policy = GatePolicies.toJson(chosen.policy());
+            ObjectNode cal = policy.putObject("calibration");
+            cal.put("command", command);
+            cal.put("model", model);
+            cal.put("split", "calib");
+            cal.put("candidate", chosen.name());
+            if (criterion.targetSkip != null) cal.put("target_skip", criterion.targetSkip);
+            if (criterion.maxEmLoss != null) cal.put("max_em_loss_points", criterion.maxEmLoss);
+            if (criterion.minAgreement != null) cal.put("min_agreement", criterion.minAgreement);
+            cal.put("skip", chosen.skip());
+            cal.put("worst_em_loss_points", chosen.worstEmLoss());
+            cal.put("worst_identical", chosen.worstIdentical());
+            cal.putPOJO("tasks", chosen.tasks());
+            RunRecord.JSON.writeValue(out.resolve("policy.json").toFile(), policy);
+            GatePolicies.read(out.resolve("policy.json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return 0;
     }

@@ -19,7 +19,9 @@ public record CandidateEval(String name, GatePolicy policy, List<TaskScore> task
             Evaluation.Outcome o = e.getValue();
             double em = o.metric("exact_match");
             double identical = o.summary().path("agreement").path("identical_fraction").asDouble(1.0);
-            scores.add(new TaskScore(e.getKey(), o.summary().path("n").asInt(), o.skipRatio(), em, (denseEm.get(e.getKey()) - em) * 100, identical));
+            // tasks without exact match (continuation) are judged by agreement alone
+            double loss = Double.isNaN(em) ? 0 : (denseEm.get(e.getKey()) - em) * 100;
+            scores.add(new TaskScore(e.getKey(), o.summary().path("n").asInt(), o.skipRatio(), em, loss, identical));
         }
         return new CandidateEval(name, policy, scores);
     }

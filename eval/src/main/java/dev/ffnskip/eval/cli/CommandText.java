@@ -12,8 +12,8 @@ public final class CommandText {
 
     public static String of(CommandSpec spec) {
         List<String> args = spec.commandLine().getParseResult().originalArgs();
+        // originalArgs are the whole command line's arguments, the subcommand name included
         return "java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar eval/target/ffn-skip-eval.jar "
-            + spec.qualifiedName(" ").replaceFirst("^ffn-skip-eval ", "") + " "
             + args.stream().map(CommandText::quote).collect(Collectors.joining(" "));
     }
 

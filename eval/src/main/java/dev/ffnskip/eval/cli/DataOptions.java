@@ -25,6 +25,14 @@ public final class DataOptions {
     @Option(names = "--prefix-words", paramLabel = "N", defaultValue = "8", description = "continuation: words of each text used as prompt (default: ${DEFAULT-VALUE}).")
     int prefixWords;
 
+    void useSplit(String s) {
+        this.split = s;
+    }
+
+    void useMaxTextTokens(int n) {
+        this.maxTextTokens = n;
+    }
+
     public int limit() {
         return limit;
     }

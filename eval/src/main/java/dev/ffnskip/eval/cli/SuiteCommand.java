@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
  * drop matched to its realized skip ratio (same protected layers and warm-up). Writes one JSON per run and a report.
  */
 @Command(name = "suite", mixinStandardHelpOptions = true, sortOptions = false,
+    footer = "Defaults differ from quality: --split eval and --max-text-tokens 64 unless given.",
     description = "Runs tasks x modes (dense, default gate, policies, paper sweep, matched baselines) and writes JSONs plus a Markdown report with Pareto plots.")
 public final class SuiteCommand implements Callable<Integer> {
     @Spec
@@ -55,6 +56,10 @@ public final class SuiteCommand implements Callable<Integer> {
     @Option(names = "--match", split = ",", paramLabel = "MODE", description = "Baselines to run at each gate run's realized ratio: random, layerdrop.")
     List<String> match = new ArrayList<>();
 
+    @Option(names = "--match-curves", split = ",", paramLabel = "NAME",
+        description = "Only match baselines to these runs (default, a --policy NAME, or paper@T); default: every gate run.")
+    List<String> matchCurves;
+
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Folder with the task files (default: shared/eval).")
     Path dataDir;
 
@@ -72,6 +77,10 @@ public final class SuiteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // suite defaults differ from quality's: the held-out split, and the first 64 tokens of each perplexity text
+        var parsed = spec.commandLine().getParseResult();
+        if (!parsed.hasMatchedOption("--split")) dataOptions.useSplit("eval");
+        if (!parsed.hasMatchedOption("--max-text-tokens")) dataOptions.useMaxTextTokens(64);
         String command = CommandText.of(spec);
         List<Path> written = new ArrayList<>();
         try (ModelPool pool = model.open()) {
@@ -107,6 +116,7 @@ public final class SuiteCommand implements Callable<Integer> {
                 List<String> baselineModes = new ArrayList<>();
                 List<ObjectNode> baselineExtras = new ArrayList<>();
                 for (int i = 1; i < keys.size(); i++) {
+                    if (matchCurves != null && !matchCurves.contains(keys.get(i))) continue;
                     for (String m : match) {
                         GatePolicy b = matched(m, outcomes.get(i), gates.get(keys.get(i)), layers);
                         if (b == null) continue;

@@ -45,7 +45,7 @@ public final class Policies {
 
     /** The shipped default gate for a model of {@code numLayers} layers (what {@code --mode skip} runs without options). */
     public static GatePolicy shippedDefault(String modelName, int numLayers) {
-        return SkipPolicy.defaults();
+        return GatePolicies.defaultFor(modelName, numLayers);
     }
 
     /** The paper's single-threshold gate (protect 2+2, warm-up 2, no cap) at threshold {@code t}. */

@@ -25,7 +25,7 @@ import java.util.TreeSet;
  *       max_skip_fraction, layer_thresholds} (array, one per layer; {@code null} = never saturates); missing fields
  *       take the builder defaults.</li>
  *   <li>{@code layerwise} ({@link LayerwiseSkipPolicy}): {@code cosine_thresholds} (array, {@code null} = never
- *       triggers), {@code skip_layers}, {@code warmup_tokens}, {@code max_skips_per_token}, {@code num_layers}.</li>
+ *       triggers), {@code skip_layers}, {@code warmup_tokens}, {@code max_skips_per_token}, {@code num_layers}, {@code sticky} (default true).</li>
  *   <li>{@code random} ({@link RandomFfnSkip}): {@code probability, protect_first, protect_last, warmup_tokens, seed}.</li>
  *   <li>{@code layer_drop} ({@link LayerDrop}) and {@code fixed} ({@link FixedLayerSkip}): {@code layers, warmup_tokens}.</li>
  * </ul>
@@ -34,6 +34,41 @@ public final class GatePolicies {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private GatePolicies() {}
+
+    /**
+     * The calibrated default for skipbench-28m (16 layers): {@link LayerwiseSkipPolicy} with the local (non-sticky)
+     * trigger, skipping the FFNs of layers 5, 7, 9, 10 and 12 (the five whose FFN least often changes the greedy output
+     * when skipped alone) when the previously computed layer's cosine is at or above its own median dense cosine,
+     * after one dense warm-up step. Chosen by the eval harness on the calibration split only:
+     * {@code calibrate --candidates sweep1-calibration.json,sweep2-calibration.json --target-skip 0.10}
+     * (docs/results/skipbench-28m/calibration/target-0.10/policy.json).
+     */
+    public static final LayerwiseSkipPolicy SKIPBENCH_28M = new LayerwiseSkipPolicy(
+        16,
+        List.of(
+            0.25682681798934937, 0.9466443061828613, 0.9480239748954773, 0.9542887210845947,
+            0.9577803015708923, 0.9597899913787842, 0.9632976651191711, 0.9651231169700623,
+            0.9679850935935974, 0.9719105362892151, 0.9538348913192749, 0.9527618885040283,
+            0.9414206743240356, 0.9405893683433533, 0.9296149015426636, Double.POSITIVE_INFINITY
+        ),
+        Set.of(5, 7, 9, 10, 12),
+        1,
+        5,
+        false
+    );
+
+    /**
+     * The recommended (shipped) default gate for a model: the calibrated {@link #SKIPBENCH_28M} policy for the
+     * 16-layer skipbench-28m model, else {@link SkipPolicy#defaults()} (the paper's gate, which needs no
+     * calibration). Per-layer policies only fit the model they were calibrated on; calibrate others with the eval
+     * harness and load the result with {@link #read(Path)}.
+     *
+     * @param modelName the model folder's name, e.g. {@code skipbench-28m}
+     */
+    public static GatePolicy defaultFor(String modelName, int numLayers) {
+        if ("skipbench-28m".equals(modelName) && numLayers == SKIPBENCH_28M.numLayers()) return SKIPBENCH_28M;
+        return SkipPolicy.defaults();
+    }
 
     /** Reads a policy file; throws {@link IllegalArgumentException} naming the problem for malformed content. */
     public static GatePolicy read(Path file) {
@@ -92,6 +127,7 @@ public final class GatePolicies {
             p.skipLayers().forEach(layers::add);
             o.put("warmup_tokens", p.warmupTokens());
             o.put("max_skips_per_token", p.maxSkipsPerToken());
+            o.put("sticky", p.sticky());
         } else if (policy instanceof RandomFfnSkip p) {
             o.put("type", "random");
             o.put("probability", p.probability());
@@ -136,7 +172,8 @@ public final class GatePolicies {
                 thresholds(o, "cosine_thresholds"),
                 layers(o, "skip_layers"),
                 integer(o, "warmup_tokens"),
-                integer(o, "max_skips_per_token")
+                integer(o, "max_skips_per_token"),
+                !o.has("sticky") || bool(o, "sticky")
             );
             case "random" -> new RandomFfnSkip(
                 number(o, "probability"),

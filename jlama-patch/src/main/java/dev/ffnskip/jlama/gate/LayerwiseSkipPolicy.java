@@ -26,14 +26,23 @@ import java.util.TreeSet;
  * @param skipLayers layers whose FFN may be skipped once the token is saturated
  * @param warmupTokens initial decode steps that run dense
  * @param maxSkipsPerToken most FFNs skipped per token (&gt;= 0)
+ * @param sticky true: once saturated, the token stays saturated (the paper's trigger); false: the saturation state
+ *     follows the most recently computed FFN (a computed layer below its threshold clears it), so only layers right
+ *     after a high-cosine layer skip
  */
 public record LayerwiseSkipPolicy(
     int numLayers,
     List<Double> cosineThresholds,
     Set<Integer> skipLayers,
     int warmupTokens,
-    int maxSkipsPerToken
+    int maxSkipsPerToken,
+    boolean sticky
 ) implements GatePolicy {
+
+    /** The sticky form (the paper's trigger semantics). */
+    public LayerwiseSkipPolicy(int numLayers, List<Double> cosineThresholds, Set<Integer> skipLayers, int warmupTokens, int maxSkipsPerToken) {
+        this(numLayers, cosineThresholds, skipLayers, warmupTokens, maxSkipsPerToken, true);
+    }
 
     public LayerwiseSkipPolicy {
         if (numLayers < 1) throw new IllegalArgumentException("numLayers must be >= 1, was " + numLayers);
@@ -64,7 +73,7 @@ public record LayerwiseSkipPolicy(
             t[l] = p.thresholdFor(l);
             if (l >= p.protectFirst() && l < numLayers - p.protectLast()) skip.add(l);
         }
-        return new LayerwiseSkipPolicy(numLayers, List.of(t), skip, p.warmupTokens(), p.maxSkipPerToken(numLayers));
+        return new LayerwiseSkipPolicy(numLayers, List.of(t), skip, p.warmupTokens(), p.maxSkipPerToken(numLayers), true);
     }
 
     @Override
@@ -100,6 +109,7 @@ public record LayerwiseSkipPolicy(
             @Override
             public void observe(int layer, float cosine, float ffnToResidualNorm) {
                 if (cosine >= thresholds[layer]) saturated = true;
+                else if (!sticky) saturated = false;
             }
         };
     }
@@ -111,6 +121,6 @@ public record LayerwiseSkipPolicy(
 
     @Override
     public String describe() {
-        return "layerwise ffn-skip skip=" + new TreeSet<>(skipLayers) + " warmup=" + warmupTokens + " cap=" + maxSkipsPerToken;
+        return "layerwise ffn-skip skip=" + new TreeSet<>(skipLayers) + " warmup=" + warmupTokens + " cap=" + maxSkipsPerToken + (sticky ? "" : " local");
     }
 }
