@@ -3,7 +3,11 @@ package dev.ffnskip.jlama.ops;
 import com.github.tjake.jlama.math.VectorMath;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.TensorShape;
 import com.github.tjake.jlama.tensor.operations.TensorOperations;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 
 /**
  * Jlama's tensor operations with two Jlama 0.8.4 bugs corrected; everything else is delegated unchanged.
@@ -12,8 +16,9 @@ import com.github.tjake.jlama.tensor.operations.TensorOperations;
  * rows in blocks of five. When a batch has more than five rows and the count is not a multiple of five, the rows of
  * the last, partial block come out wrong in half of their columns ({@code column % 8 >= 4}). Single-row products
  * (every decode step) are right; a prompt prefill of 6-9, 11-14, 16-19, ... tokens is not, which corrupts the KV cache
- * and the first generated token. Fix: after the batched call, the tail rows are recomputed one row at a time, which
- * the native kernel gets right; the fast kernels stay in use.
+ * and the first generated token. Fix: a batch of more than five rows whose count is not a multiple of five is run as
+ * two calls on row views, the leading multiple of five and the (at most four) tail rows, both of which the native
+ * kernel gets right; every weight is still read once per batch and the fast kernels stay in use.
  *
  * <p><b>Row chunks that never run.</b> {@link VectorMath#pchunk} splits a matmul's output rows into
  * {@code parallelSplitSize()} chunks of {@code length / splits} rows plus {@code length % chunk} extra rows in the last
@@ -95,14 +100,55 @@ public final class CorrectedTensorOperations implements TensorOperations {
         int rowChunkSize
     ) {
         int rows = completeChunk(b[0], rowOffset, rowChunkSize);
-        delegate.dotProductBatchChunk(result, a, b, columnOffset, columnLimit, rowOffset, rows);
         int batch = a.shape().first();
         int tail = fixGemmTail ? brokenTailRows(batch) : 0;
-        if (tail == 0) return;
+        if (tail == 0) {
+            delegate.dotProductBatchChunk(result, a, b, columnOffset, columnLimit, rowOffset, rows);
+            return;
+        }
+        int head = batch - tail;
+        if (canViewRows(a) && canViewRows(result)) {
+            AbstractTensor[] part = new AbstractTensor[result.length];
+            for (int i = 0; i < result.length; i++) part[i] = rowView(result[i], 0, head);
+            delegate.dotProductBatchChunk(part, rowView(a, 0, head), b, columnOffset, columnLimit, rowOffset, rows);
+            for (int i = 0; i < result.length; i++) part[i] = rowView(result[i], head, batch);
+            delegate.dotProductBatchChunk(part, rowView(a, head, batch), b, columnOffset, columnLimit, rowOffset, rows);
+            return;
+        }
+        delegate.dotProductBatchChunk(result, a, b, columnOffset, columnLimit, rowOffset, rows);
         AbstractTensor[] rowResults = new AbstractTensor[result.length];
-        for (int row = batch - tail; row < batch; row++) {
+        for (int row = head; row < batch; row++) {
             for (int i = 0; i < result.length; i++) rowResults[i] = result[i].slice(row);
             delegate.dotProductBatchChunk(rowResults, a.slice(row), b, columnOffset, columnLimit, rowOffset, rows);
+        }
+    }
+
+    /** Jlama's (protected) view constructor of every tensor type: a range of the backing buffer with its own shape. */
+    private static final MethodHandle MAKE_VIEW = makeViewHandle();
+
+    private static MethodHandle makeViewHandle() {
+        try {
+            return MethodHandles.privateLookupIn(AbstractTensor.class, MethodHandles.lookup())
+                .findVirtual(AbstractTensor.class, "make", MethodType.methodType(AbstractTensor.class, int.class, int.class, TensorShape.class, boolean.class));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // falls back to recomputing the tail rows one at a time
+        }
+    }
+
+    /** Row views need a dense two-dimensional tensor (no distributed sparse slices). */
+    private static boolean canViewRows(AbstractTensor... tensors) {
+        if (MAKE_VIEW == null) return false;
+        for (AbstractTensor t : tensors) if (t.dims() != 2 || t.shape().isSparse()) return false;
+        return true;
+    }
+
+    /** Rows {@code [from, to)} of a dense two-dimensional tensor, sharing its memory. */
+    static AbstractTensor rowView(AbstractTensor t, int from, int to) {
+        int columns = t.shape().last();
+        try {
+            return (AbstractTensor) MAKE_VIEW.invoke(t, from * columns, (to - from) * columns, TensorShape.of(to - from, columns), false);
+        } catch (Throwable e) {
+            throw new IllegalStateException("Cannot make a row view of " + t.shape() + ": " + e, e);
         }
     }
 
@@ -125,10 +171,20 @@ public final class CorrectedTensorOperations implements TensorOperations {
         int bRowOffset,
         int rowChunkSize
     ) {
-        delegate.batchDotProduct(result, a, b, aColumnOffset, bColumnOffset, columnLimit, rRowOffset, bRowOffset, rowChunkSize);
         int batch = a.shape().first();
         int tail = fixGemmTail ? brokenTailRows(batch) : 0;
-        for (int row = batch - tail; row < batch; row++) {
+        if (tail == 0) {
+            delegate.batchDotProduct(result, a, b, aColumnOffset, bColumnOffset, columnLimit, rRowOffset, bRowOffset, rowChunkSize);
+            return;
+        }
+        int head = batch - tail;
+        if (canViewRows(a, result)) {
+            delegate.batchDotProduct(rowView(result, 0, head), rowView(a, 0, head), b, aColumnOffset, bColumnOffset, columnLimit, rRowOffset, bRowOffset, rowChunkSize);
+            delegate.batchDotProduct(rowView(result, head, batch), rowView(a, head, batch), b, aColumnOffset, bColumnOffset, columnLimit, rRowOffset, bRowOffset, rowChunkSize);
+            return;
+        }
+        delegate.batchDotProduct(result, a, b, aColumnOffset, bColumnOffset, columnLimit, rRowOffset, bRowOffset, rowChunkSize);
+        for (int row = head; row < batch; row++) {
             delegate.batchDotProduct(
                 result.slice(row), a.slice(row), b, aColumnOffset, bColumnOffset, columnLimit, rRowOffset, bRowOffset, rowChunkSize
             );
