@@ -62,6 +62,30 @@ class GatePoliciesJsonTest {
         assertThatThrownBy(() -> GatePolicies.read(bad)).hasMessageContaining(bad.toString());
     }
 
+    /** The shipped default for skipbench-28m is exactly the policy calibrate wrote; other models get the paper gate. */
+    @Test
+    void shippedDefaultIsTheCalibratedPolicyFile() {
+        Path file = Path.of("..", "docs", "results", "skipbench-28m", "calibration", "target-0.05", "policy.json");
+        assertThat(GatePolicies.defaultFor("skipbench-28m", 16)).isEqualTo(GatePolicies.read(file));
+        assertThat(GatePolicies.defaultFor("stories260K", 5)).isEqualTo(SkipPolicy.defaults());
+        assertThat(GatePolicies.defaultFor("skipbench-28m", 12)).isEqualTo(SkipPolicy.defaults());
+    }
+
+    @Test
+    void localTriggerFollowsTheLatestComputedLayer() {
+        List<Double> t = new ArrayList<>(Collections.nCopies(6, 0.9));
+        LayerwiseSkipPolicy local = new LayerwiseSkipPolicy(6, t, Set.of(2, 4), 0, 6, false);
+        FfnGate gate = local.newGate(6);
+        gate.beginStep(0);
+        List<Integer> skipped = new ArrayList<>();
+        float[] cos = { 0.95f, 0.5f, 0f, 0.95f, 0f, 0.5f }; // layer 1 clears the trigger set by layer 0; layer 3 sets it again
+        for (int l = 0; l < 6; l++) {
+            if (gate.action(l) == LayerAction.SKIP_FFN) skipped.add(l);
+            else gate.observe(l, cos[l], 0.1f);
+        }
+        assertThat(skipped).containsExactly(4);
+    }
+
     @Test
     void layerwiseGateSkipsOnlyItsLayersAfterAPerLayerTrigger() {
         List<Double> t = new ArrayList<>(Collections.nCopies(8, Double.POSITIVE_INFINITY));

@@ -37,23 +37,24 @@ public final class GatePolicies {
 
     /**
      * The calibrated default for skipbench-28m (16 layers): {@link LayerwiseSkipPolicy} with the local (non-sticky)
-     * trigger, skipping the FFNs of layers 5, 7, 9, 10 and 12 (the five whose FFN least often changes the greedy output
-     * when skipped alone) when the previously computed layer's cosine is at or above its own median dense cosine,
-     * after one dense warm-up step. Chosen by the eval harness on the calibration split only:
-     * {@code calibrate --candidates sweep1-calibration.json,sweep2-calibration.json --target-skip 0.10}
-     * (docs/results/skipbench-28m/calibration/target-0.10/policy.json).
+     * trigger, skipping the FFNs of layers 4, 5, 7, 9, 10 and 12 (the six whose FFN least often changes the greedy
+     * output when skipped alone) when the previously computed layer's cosine is at or above its own 80th percentile of
+     * dense cosines, after one dense warm-up step. Chosen by the eval harness on the calibration split only:
+     * {@code calibrate --candidates sweep1-calibration.json,sweep2-calibration.json --target-skip 0.05}
+     * (docs/results/skipbench-28m/calibration/target-0.05/policy.json). On the held-out split it skips more FFN blocks
+     * than the paper's gate at 0.98 with less exact-match loss on factoid and context QA (docs/results/README.md).
      */
     public static final LayerwiseSkipPolicy SKIPBENCH_28M = new LayerwiseSkipPolicy(
         16,
         List.of(
-            0.25682681798934937, 0.9466443061828613, 0.9480239748954773, 0.9542887210845947,
-            0.9577803015708923, 0.9597899913787842, 0.9632976651191711, 0.9651231169700623,
-            0.9679850935935974, 0.9719105362892151, 0.9538348913192749, 0.9527618885040283,
-            0.9414206743240356, 0.9405893683433533, 0.9296149015426636, Double.POSITIVE_INFINITY
+            0.3018331229686737, 0.9625471830368042, 0.961394727230072, 0.9659101366996765,
+            0.9670814871788025, 0.9692575335502625, 0.9717984795570374, 0.9735760688781738,
+            0.9754317402839661, 0.9770858287811279, 0.9667930603027344, 0.9641925692558289,
+            0.9521379470825195, 0.9529478549957275, 0.9444131255149841, Double.POSITIVE_INFINITY
         ),
-        Set.of(5, 7, 9, 10, 12),
+        Set.of(4, 5, 7, 9, 10, 12),
         1,
-        5,
+        6,
         false
     );
 
