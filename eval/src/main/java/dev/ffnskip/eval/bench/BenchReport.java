@@ -95,6 +95,10 @@ public final class BenchReport {
         o.put("f_note", "FFN share of the bytes read per decoded token: Q4 = 0.5 byte/weight + a float scale per 32 weights for q/k/v/o, gate/up/down and the output head; BF16 embedding row; float32 norms; float32 KV cache at mean_context positions");
 
         ObjectNode st = variantJson(stock, stock);
+        double headShare = median(stock.samples(), x -> (double) x.headNanos() / x.decodeNanos());
+        st.put("output_head_ms_per_token", median(stock.samples(), x -> x.headNanos() / 1e6 / x.decodeSteps()));
+        st.put("output_head_time_share", headShare);
+        st.put("output_head_byte_share", traffic.outputHead() / traffic.total());
         o.set("stock", st);
         if (r.variant(BenchRunner.STOCK_GENERATE) != null) {
             ObjectNode g = variantJson(r.variant(BenchRunner.STOCK_GENERATE), stock);
@@ -150,6 +154,8 @@ public final class BenchReport {
             double[] ratios = pairedRatios(m, reference);
             run.put("speedup_vs_gate_off", median(ratios));
             run.put("fraction_of_ideal_vs_gate_off", median(ratios) / ideal);
+            // the FFN share of decode *time* implied by the measured speedup: 1/speedup = 1 - f_time x s
+            if (realized > 0) run.put("implied_ffn_time_share", (1 - 1 / median(ratios)) / realized);
         }
     }
 
@@ -347,12 +353,26 @@ public final class BenchReport {
             "Bytes read per decoded token: attention %.1f MB, FFN %.1f MB, output head %.1f MB, KV %.1f MB, other %.2f MB, total %.1f MB: **f = %.3f** (FFN share).%n%n",
             b.get("attention").asDouble(), b.get("ffn").asDouble(), b.get("output_head").asDouble(), b.get("kv").asDouble(), b.get("other").asDouble(),
             b.get("total").asDouble(), o.get("f").asDouble()));
+        var st = o.get("stock");
+        md.append(String.format(Locale.ROOT,
+            "Stock Jlama spends %.1f ms per token (%.1f%% of decode time) in the output norm, head matmul and greedy pick, against a %.1f%% share of the bytes.%n%n",
+            st.get("output_head_ms_per_token").asDouble(), 100 * st.get("output_head_time_share").asDouble(), 100 * st.get("output_head_byte_share").asDouble()));
         md.append("| variant | s | realized skip | decode tok/s (median, min-max) | speedup vs stock (min-max) | ideal | % of ideal | vs gate_off | prefill tok/s | prefill vs stock |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|\n");
         row(md, "stock Jlama", "-", o.get("stock"), false);
         if (o.has("stock_generate")) row(md, "stock Jlama generate() (ms timer)", "-", o.get("stock_generate"), false);
         row(md, "gate_off", "-", o.get("gate_off"), false);
         for (var run : o.get("runs")) row(md, "ours", BenchRunner.fmt(run.get("s").asDouble()), run, true);
+        StringBuilder implied = new StringBuilder();
+        for (var run : o.get("runs")) {
+            if (run.has("implied_ffn_time_share")) {
+                implied.append(implied.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f at s=%s", run.get("implied_ffn_time_share").asDouble(), BenchRunner.fmt(run.get("s").asDouble())));
+            }
+        }
+        if (implied.length() > 0) {
+            md.append(String.format(Locale.ROOT, "%nFFN share of decode time implied by the speedups vs gate_off (1/speedup = 1 - f_time s): %s; the byte share is f = %.3f.%n",
+                implied, o.get("f").asDouble()));
+        }
         if (o.has("chat_model")) {
             md.append("\nThrough the LangChain4j `ChatModel` (`FfnSkipChatModel`, chat template, ")
                 .append(o.get("chat_model").get("prompt_tokens").asInt())

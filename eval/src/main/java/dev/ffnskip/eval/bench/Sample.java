@@ -8,8 +8,14 @@ package dev.ffnskip.eval.bench;
  * @param ffnSkipped FFN blocks skipped over all decode steps (0 for stock Jlama)
  * @param layers decoder layers, so that {@code decodeSteps x layers} FFN blocks could have run
  * @param wallNanos the whole call as a client sees it (for the chat model: rendering, tokenizing and response included)
+ * @param headNanos of {@code decodeNanos}, the time of the output norm, head matmul and greedy pick ({@code sample});
+ *     measured for stock Jlama only, 0 otherwise
  */
-public record Sample(int round, long prefillNanos, int promptTokens, long decodeNanos, int decodeSteps, long ffnSkipped, int layers, long wallNanos) {
+public record Sample(int round, long prefillNanos, int promptTokens, long decodeNanos, int decodeSteps, long ffnSkipped, int layers, long wallNanos, long headNanos) {
+
+    public Sample(int round, long prefillNanos, int promptTokens, long decodeNanos, int decodeSteps, long ffnSkipped, int layers, long wallNanos) {
+        this(round, prefillNanos, promptTokens, decodeNanos, decodeSteps, ffnSkipped, layers, wallNanos, 0);
+    }
 
     public double decodeTokensPerSecond() {
         return decodeSteps == 0 || decodeNanos == 0 ? Double.NaN : decodeSteps / (decodeNanos / 1e9);

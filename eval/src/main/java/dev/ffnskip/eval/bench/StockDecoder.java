@@ -48,13 +48,16 @@ final class StockDecoder {
             int next = model.sample(last.slice(last.shape().first() - 1), 0f, 0f, logits);
             last.close();
             long t1 = System.nanoTime();
+            long head = 0;
             for (int i = 0; i < steps; i++) {
                 AbstractTensor out = model.forward(next, prompt.length + i, kv, Optional.empty());
+                long h = System.nanoTime();
                 next = model.sample(out, 0f, 0f, logits);
+                head += System.nanoTime() - h;
                 out.close();
             }
             long t2 = System.nanoTime();
-            return new Sample(round, t1 - t0, prompt.length, t2 - t1, steps, 0, model.getConfig().numberOfLayers, System.nanoTime() - start);
+            return new Sample(round, t1 - t0, prompt.length, t2 - t1, steps, 0, model.getConfig().numberOfLayers, System.nanoTime() - start, head);
         }
     }
 }

@@ -158,17 +158,19 @@ public final class Report {
 
     static void plot(List<Run> group, Task task, Path png) {
         String metric = task.name().equals("continuation") ? "agreement" : task.primaryMetric();
-        XYChart chart = new XYChartBuilder().width(800).height(520)
+        XYChart chart = new XYChartBuilder().width(900).height(520)
             .title(group.get(0).model() + " " + task.name() + ": " + metric + " vs realized FFN skip")
             .xAxisTitle("realized FFN skip ratio").yAxisTitle(metric).build();
         chart.getStyler().setMarkerSize(7);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-        chart.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        chart.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Vertical);
         Map<String, List<Run>> curves = new LinkedHashMap<>();
         Run dense = null;
+        Run shipped = null;
         for (Run r : group) {
             if (r.curve().equals("dense")) dense = r;
-            curves.computeIfAbsent(r.curve(), k -> new ArrayList<>()).add(r);
+            if (r.curve().equals("default")) shipped = r;
+            curves.computeIfAbsent(family(r.curve()), k -> new ArrayList<>()).add(r);
         }
         for (var c : curves.entrySet()) {
             List<Run> pts = new ArrayList<>(c.getValue());
@@ -179,17 +181,40 @@ public final class Report {
             XYSeries s = chart.addSeries(c.getKey(), x, y);
             s.setMarker(SeriesMarkers.CIRCLE);
             if (c.getKey().equals("dense")) s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            if (c.getKey().equals("default")) {
+            Color fixed = switch (c.getKey()) {
+                case "random" -> Color.GRAY;
+                case "layerdrop" -> Color.ORANGE;
+                case "paper gate (warm-up 2)" -> new Color(0, 150, 0);
+                default -> null;
+            };
+            if (fixed != null) {
+                s.setLineColor(fixed);
+                s.setMarkerColor(fixed);
+            }
+            if (c.getKey().startsWith("layerwise")) {
                 s.setLineColor(Color.RED);
                 s.setMarkerColor(Color.RED);
                 s.setLineStyle(new BasicStroke(2.5f));
             }
+        }
+        if (shipped != null) {
+            XYSeries s = chart.addSeries("shipped default", new double[] { shipped.skip() }, new double[] { value(shipped, metric) });
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            s.setMarker(SeriesMarkers.DIAMOND);
+            s.setMarkerColor(Color.BLACK);
         }
         try {
             BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write " + png + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Plot curves: the calibrated layerwise family (the default among them) and the paper sweep are one curve each. */
+    static String family(String curve) {
+        if (curve.equals("default") || curve.startsWith("layerwise")) return "layerwise (ours, calibrated)";
+        if (curve.equals("paper")) return "paper gate (warm-up 2)";
+        return curve;
     }
 
     private static double value(Run r, String metric) {
