@@ -3,6 +3,8 @@ package dev.ffnskip.langchain4j;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.GatePolicies;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
@@ -38,7 +40,7 @@ final class ChatEngine {
     private final boolean ownsModel;
     private final String modelName;
     private final PromptSupport promptSupport;
-    private final SkipPolicy defaultPolicy;
+    private final GatePolicy defaultPolicy;
     private final FfnSkipChatRequestParameters defaults;
     private final List<ChatModelListener> listeners;
 
@@ -47,7 +49,7 @@ final class ChatEngine {
         boolean ownsModel,
         String modelName,
         PromptSupport promptSupport,
-        SkipPolicy defaultPolicy,
+        GatePolicy defaultPolicy,
         FfnSkipChatRequestParameters defaults,
         List<ChatModelListener> listeners
     ) {
@@ -61,7 +63,7 @@ final class ChatEngine {
     }
 
     /** A request ready to run: its prompt ids, generation settings and whether tools were offered. */
-    record Prepared(int[] promptIds, GenerationRequest generation, SkipPolicy policy, boolean toolsOffered) {}
+    record Prepared(int[] promptIds, GenerationRequest generation, GatePolicy policy, boolean toolsOffered) {}
 
     // ---------------------------------------------------------------------------------------------------------------
     // Building
@@ -75,7 +77,8 @@ final class ChatEngine {
             .overrideWith(given)
             .overrideWith(builderValues)
             .build();
-        SkipPolicy policy = layered.applySkipSettings(SkipPolicy.defaults());
+        // Fail on bad skip knobs before loading; the policy itself needs the model's name and depth.
+        if (hasPaperGateKnobs(layered)) layered.applySkipSettings(SkipPolicy.defaults());
         validateScalars(layered);
 
         ModelHandle handle = loadModel(b);
@@ -84,8 +87,9 @@ final class ChatEngine {
             PromptSupport promptSupport = model.promptSupport().orElseThrow(() -> new IllegalArgumentException(
                 "Model " + model.info().sourcePath() + " has no chat template (tokenizer_config.json chat_template), so it cannot be used as a chat model"
             ));
-            policy.validateFor(model.info().layers());
             String name = b.modelName != null && b.model == null && b.modelPath == null ? b.modelName.strip() : model.info().name();
+            GatePolicy policy = builderPolicy(layered, b.gatePolicy, model);
+            policy.newGate(model.info().layers()); // validates against the depth
             if (layered.modelName() != null && !layered.modelName().equals(name)) {
                 throw new IllegalArgumentException("defaultRequestParameters name model '" + layered.modelName() + "' but this chat model serves '" + name + "'");
             }
@@ -94,7 +98,7 @@ final class ChatEngine {
                 .temperature(DEFAULT_TEMPERATURE)
                 .maxOutputTokens(model.info().contextLength())
                 .overrideWith(layered)
-                .skipPolicy(policy)
+                .skipPolicy(null)
                 .skipEnabled(null)
                 .skipThreshold(null)
                 .maxSkipFraction(null)
@@ -186,8 +190,41 @@ final class ChatEngine {
         return defaults;
     }
 
-    SkipPolicy defaultPolicy() {
+    GatePolicy defaultPolicy() {
         return defaultPolicy;
+    }
+
+    /** Whether any knob of the paper gate is set (anything but the plain on/off switch). */
+    private static boolean hasPaperGateKnobs(FfnSkipChatRequestParameters p) {
+        return p.skipPolicy() != null || p.skipThreshold() != null || p.maxSkipFraction() != null || p.protectFirst() != null
+            || p.protectLast() != null || p.warmupTokens() != null;
+    }
+
+    /**
+     * The chat model's default gate: the paper gate if any of its knobs was configured, else the given
+     * {@code gatePolicy}, else the shipped default for the model ({@link GatePolicies#defaultFor}: a calibrated policy
+     * where one exists, the paper gate otherwise); {@code skipEnabled(false)} makes it dense.
+     */
+    private static GatePolicy builderPolicy(FfnSkipChatRequestParameters layered, GatePolicy gatePolicy, FfnSkipModel model) {
+        if (hasPaperGateKnobs(layered)) return layered.applySkipSettings(SkipPolicy.defaults());
+        if (Boolean.FALSE.equals(layered.skipEnabled())) return GatePolicy.DENSE;
+        return gatePolicy != null ? gatePolicy : GatePolicies.defaultFor(model.info().name(), model.info().layers());
+    }
+
+    /**
+     * The gate of one request. Without skip settings it is the chat model's default; {@code skipEnabled} alone switches
+     * between that default (or, if the default is dense, the shipped default) and dense; any paper-gate knob
+     * (threshold, cap, protected layers, warm-up, a whole {@link SkipPolicy}) gives the paper gate with those values on
+     * top of the default's values when the default is a paper gate, else on top of {@link SkipPolicy#defaults()}.
+     */
+    GatePolicy requestPolicy(FfnSkipChatRequestParameters p) {
+        if (!p.hasSkipSettings()) return defaultPolicy;
+        if (!hasPaperGateKnobs(p)) {
+            if (!p.skipEnabled()) return GatePolicy.DENSE;
+            return defaultPolicy.mayDeviateFromDense() ? defaultPolicy : GatePolicies.defaultFor(model.info().name(), model.info().layers());
+        }
+        SkipPolicy base = defaultPolicy instanceof SkipPolicy paper ? paper : SkipPolicy.defaults();
+        return p.applySkipSettings(base);
     }
 
     List<ChatModelListener> listeners() {
@@ -199,8 +236,8 @@ final class ChatEngine {
         // chat() has merged the defaults already; merging again is a no-op then and makes doChat() safe to call directly.
         FfnSkipChatRequestParameters p = defaults.overrideWith(request.parameters());
         checkParameters(p);
-        SkipPolicy policy = p.applySkipSettings(defaultPolicy);
-        policy.validateFor(model.info().layers());
+        GatePolicy policy = requestPolicy(p);
+        policy.newGate(model.info().layers()); // validates against the depth before any work
         List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
         GenerationRequest generation = GenerationRequest.builder()
             .maxNewTokens(p.maxOutputTokens())

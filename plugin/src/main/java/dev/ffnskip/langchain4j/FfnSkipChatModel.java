@@ -1,6 +1,7 @@
 package dev.ffnskip.langchain4j;
 
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.generate.TokenListener;
 import dev.ffnskip.langchain4j.spi.FfnSkipChatModelBuilderFactory;
@@ -82,6 +83,11 @@ public class FfnSkipChatModel implements ChatModel, AutoCloseable {
     }
 
     /** The loaded model (shared unless built with {@code shareModel(false)}), e.g. for {@link FfnSkipModel#info()}. */
+    /** The gate this chat model uses when a request sets no skip settings. */
+    public GatePolicy defaultGatePolicy() {
+        return engine.defaultPolicy();
+    }
+
     public FfnSkipModel model() {
         return engine.model();
     }

@@ -2,6 +2,8 @@ package dev.ffnskip.langchain4j;
 
 import com.github.tjake.jlama.safetensors.DType;
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.GatePolicies;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -44,6 +46,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     Long seed;
     List<String> stopSequences;
     SkipPolicy skipPolicy;
+    GatePolicy gatePolicy;
     Boolean skipEnabled;
     Double skipThreshold;
     Double maxSkipFraction;
@@ -191,9 +194,28 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
         return self();
     }
 
-    /** The FFN skip policy; default {@link SkipPolicy#defaults()}. The single knobs below are applied on top of it. */
+    /**
+     * The paper's FFN skip gate with these values. The single knobs below are applied on top of it. Default: none, i.e.
+     * the shipped default gate for the model ({@link GatePolicies#defaultFor}).
+     */
     public B skipPolicy(SkipPolicy skipPolicy) {
         this.skipPolicy = skipPolicy;
+        return self();
+    }
+
+    /**
+     * Any gate policy, e.g. one calibrated by the eval harness and read with {@link GatePolicies#read(Path)}. Ignored when
+     * a paper-gate knob ({@link #skipPolicy}, {@link #skipThreshold}, ...) is set. Default: the shipped default for the
+     * model: the calibrated policy for skipbench-28m, the paper gate ({@link SkipPolicy#defaults()}) otherwise.
+     */
+    public B gatePolicy(GatePolicy gatePolicy) {
+        this.gatePolicy = gatePolicy;
+        return self();
+    }
+
+    /** Reads the gate policy from a JSON file written by the eval harness's {@code calibrate} command. */
+    public B gatePolicyFile(Path policyFile) {
+        this.gatePolicy = GatePolicies.read(policyFile);
         return self();
     }
 

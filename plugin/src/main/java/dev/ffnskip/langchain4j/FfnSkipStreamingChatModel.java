@@ -1,6 +1,7 @@
 package dev.ffnskip.langchain4j;
 
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.langchain4j.spi.FfnSkipStreamingChatModelBuilderFactory;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.Capability;
@@ -106,6 +107,11 @@ public class FfnSkipStreamingChatModel implements StreamingChatModel, AutoClosea
     }
 
     /** The loaded model (shared unless built with {@code shareModel(false)}). */
+    /** The gate this chat model uses when a request sets no skip settings. */
+    public GatePolicy defaultGatePolicy() {
+        return engine.defaultPolicy();
+    }
+
     public FfnSkipModel model() {
         return engine.model();
     }

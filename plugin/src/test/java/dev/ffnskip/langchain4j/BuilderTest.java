@@ -165,7 +165,9 @@ class BuilderTest {
             assertThat(model.model().info().workingQuantizationType()).isEqualTo("BF16");
             assertThat(model.defaultRequestParameters().temperature()).isEqualTo(0.3);
             assertThat(model.defaultRequestParameters().maxOutputTokens()).isEqualTo(model.model().info().contextLength());
-            assertThat(model.defaultRequestParameters().skipPolicy()).isEqualTo(SkipPolicy.defaults());
+            // No skip knob configured: the shipped default gate for this model (the calibrated one for skipbench-28m).
+            assertThat(model.defaultGatePolicy()).isEqualTo(dev.ffnskip.jlama.gate.GatePolicies.defaultFor("skipbench-28m", 16));
+            assertThat(model.defaultRequestParameters().skipPolicy()).isNull();
             String answer = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
                 .messages(dev.langchain4j.data.message.UserMessage.from(IRON))
                 .temperature(0.0)

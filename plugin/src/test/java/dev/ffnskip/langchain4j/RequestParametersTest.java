@@ -141,7 +141,7 @@ class RequestParametersTest {
         assertThat(meta(off).tokenIds()).containsExactly(dense.tokenIds());
         assertThat(off.aiMessage().text()).isEqualTo(dense.text());
         assertThat(meta(off).ffnSkipped()).isZero();
-        assertThat(meta(off).skipPolicy()).isEqualTo("skip disabled (dense)");
+        assertThat(meta(off).skipPolicy()).isEqualTo("dense");
 
         ChatResponse on = chat(SUMMARY_PROMPT, ChatRequestParameters.builder().build());
         assertThat(meta(on).ffnSkipped()).isPositive();
@@ -198,7 +198,7 @@ class RequestParametersTest {
         assertThat(defaults.maxOutputTokens()).isEqualTo(7); // the builder's own setter wins over defaultRequestParameters
         assertThat(defaults.stopSequences()).containsExactly("zzz");
         assertThat(defaults.temperature()).isEqualTo(0.0);
-        assertThat(defaults.skipPolicy().enabled()).isFalse();
+        assertThat(denseByDefault.defaultGatePolicy().mayDeviateFromDense()).isFalse();
 
         ChatResponse dense = denseByDefault.chat(ChatRequest.builder().messages(UserMessage.from(SUMMARY_PROMPT)).maxOutputTokens(20).build());
         assertThat(meta(dense).ffnSkipped()).isZero();

@@ -1,0 +1,51 @@
+package dev.ffnskip.langchain4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ffnskip.jlama.gate.GatePolicies;
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.testing.TestModels;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Which gate a chat model and a request use: the shipped default, a calibrated file, the paper gate, dense. */
+class GatePolicyDefaultTest {
+    static final Path CALIBRATED = Path.of("..", "docs", "results", "skipbench-28m", "calibration", "target-0.05", "policy.json");
+
+    @Test
+    void withoutSkipSettingsTheShippedDefaultForTheModelApplies() {
+        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(TestModels.skipbench()).temperature(0.0).maxTokens(16).build();
+        assertThat(chat.defaultGatePolicy()).isSameAs(GatePolicies.defaultFor("skipbench-28m", 16));
+        ChatResponse r = chat.chat(ChatRequest.builder().messages(UserMessage.from("What is the first verse of Genesis?")).build());
+        assertThat(((FfnSkipChatResponseMetadata) r.metadata()).skipPolicy()).isEqualTo(chat.defaultGatePolicy().describe());
+    }
+
+    @Test
+    void aCalibratedPolicyFileCanBeLoaded() {
+        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(TestModels.skipbench()).gatePolicyFile(CALIBRATED).build();
+        assertThat(chat.defaultGatePolicy()).isEqualTo(GatePolicies.read(CALIBRATED));
+    }
+
+    @Test
+    void paperGateKnobsSelectThePaperGateAndSkipEnabledSwitchesTheDefault() {
+        FfnSkipChatModel paper = FfnSkipChatModel.builder().model(TestModels.skipbench()).skipThreshold(0.97).build();
+        assertThat(paper.defaultGatePolicy()).isEqualTo(SkipPolicy.defaults().toBuilder().threshold(0.97).build());
+
+        FfnSkipChatModel dense = FfnSkipChatModel.builder().model(TestModels.skipbench()).skipEnabled(false).temperature(0.0).maxTokens(16).build();
+        assertThat(dense.defaultGatePolicy()).isEqualTo(GatePolicy.DENSE);
+        ChatResponse on = dense.chat(ChatRequest.builder()
+            .messages(UserMessage.from("What is the first verse of Genesis?"))
+            .parameters(FfnSkipChatRequestParameters.builder().skipEnabled(true).build())
+            .build());
+        assertThat(((FfnSkipChatResponseMetadata) on.metadata()).skipPolicy()).isEqualTo(GatePolicies.defaultFor("skipbench-28m", 16).describe());
+        ChatResponse knob = dense.chat(ChatRequest.builder()
+            .messages(UserMessage.from("What is the first verse of Genesis?"))
+            .parameters(FfnSkipChatRequestParameters.builder().skipThreshold(0.9).build())
+            .build());
+        assertThat(((FfnSkipChatResponseMetadata) knob.metadata()).skipPolicy()).isEqualTo(SkipPolicy.defaults().toBuilder().threshold(0.9).build().describe());
+    }
+}
