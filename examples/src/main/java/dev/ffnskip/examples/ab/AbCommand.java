@@ -6,7 +6,7 @@ import dev.ffnskip.examples.ModelOptions;
 import dev.ffnskip.examples.Prompts;
 import dev.ffnskip.examples.SkipOptions;
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,14 +51,14 @@ public final class AbCommand implements Callable<Integer> {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, was " + maxTokens);
         if (repeat < 1) throw new IllegalArgumentException("--repeat must be >= 1, was " + repeat);
         List<Prompts.Prompt> prompts = this.prompts == null ? Prompts.builtIn() : Prompts.read(this.prompts);
-        SkipPolicy skipPolicy = skip.policy();
 
         PrintStream out = System.out;
-        if (chain) return runChains(skipPolicy, out);
+        if (chain) return runChains(out);
         AbReport report;
         try (AbRunner runner = AbRunner.open(model.model, model.loadOptions())) {
-            out.println(runner.describe(prompts.size(), maxTokens, skipPolicy));
-            report = runner.run(prompts, maxTokens, repeat, skipPolicy, out);
+            GatePolicy policy = skip.policy(runner.info());
+            out.println(runner.describe(prompts.size(), maxTokens, policy));
+            report = runner.run(prompts, maxTokens, repeat, policy, out);
         }
         report.print(out);
         if (json != null) {
@@ -68,9 +68,10 @@ public final class AbCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int runChains(SkipPolicy policy, PrintStream out) throws Exception {
+    private int runChains(PrintStream out) throws Exception {
         ChainComparison comparison = new ChainComparison();
         try (FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions())) {
+            GatePolicy policy = skip.policy(shared.info());
             out.printf("ffn-skip chain A/B on %s: a RAG chain and a tool agent, greedy; skip policy: %s%n", shared.info().name(), policy.describe());
             comparison.run(shared, policy, out);
         }

@@ -1,7 +1,7 @@
 package dev.ffnskip.examples.ab;
 
 import dev.ffnskip.jlama.ModelInfo;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.load.StockJlama;
 import java.io.PrintStream;
@@ -13,7 +13,7 @@ import java.util.Map;
 /** Accumulates the A/B numbers; prints the table and builds the JSON document. */
 final class AbReport {
     private final ModelInfo model;
-    private final SkipPolicy policy;
+    private final GatePolicy policy;
     private final int maxTokens;
     private final Map<String, PromptResult> prompts = new LinkedHashMap<>();
     private final Timing stock = new Timing();
@@ -22,7 +22,7 @@ final class AbReport {
     private long skipped;
     private long ffnTotal;
 
-    AbReport(ModelInfo model, SkipPolicy policy, int maxTokens) {
+    AbReport(ModelInfo model, GatePolicy policy, int maxTokens) {
         this.model = model;
         this.policy = policy;
         this.maxTokens = maxTokens;

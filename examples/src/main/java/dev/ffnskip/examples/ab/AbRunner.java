@@ -5,7 +5,6 @@ import dev.ffnskip.examples.Prompts;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.ModelInfo;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.load.LoadOptions;
@@ -30,7 +29,11 @@ final class AbRunner implements AutoCloseable {
         return new AbRunner(gated, StockJlama.load(ModelLoader.prepare(modelDir, options)));
     }
 
-    String describe(int prompts, int maxTokens, SkipPolicy policy) {
+    ModelInfo info() {
+        return gated.info();
+    }
+
+    String describe(int prompts, int maxTokens, GatePolicy policy) {
         ModelInfo i = gated.info();
         return String.format(
             "ffn-skip A/B on %s: %d layers, %s weights, %s activations, %s%n%d prompts, at most %d new tokens, greedy; skip policy: %s",
@@ -38,7 +41,7 @@ final class AbRunner implements AutoCloseable {
         );
     }
 
-    AbReport run(List<Prompts.Prompt> prompts, int maxTokens, int repeat, SkipPolicy policy, PrintStream progress) {
+    AbReport run(List<Prompts.Prompt> prompts, int maxTokens, int repeat, GatePolicy policy, PrintStream progress) {
         AbReport report = new AbReport(gated.info(), policy, maxTokens);
         // Warm-up: one untimed pass of every mode so the JIT has compiled the decode path before anything is measured.
         runPrompt(prompts.get(0), maxTokens, policy, null);
@@ -53,7 +56,7 @@ final class AbRunner implements AutoCloseable {
         return report;
     }
 
-    private void runPrompt(Prompts.Prompt prompt, int maxTokens, SkipPolicy policy, AbReport.PromptResult into) {
+    private void runPrompt(Prompts.Prompt prompt, int maxTokens, GatePolicy policy, AbReport.PromptResult into) {
         PromptContext context = prompt.render(gated.promptSupport());
         int[] ids = gated.encode(context);
         StockJlama.Result s = stock.generateGreedy(context, maxTokens);

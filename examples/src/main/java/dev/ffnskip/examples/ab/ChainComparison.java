@@ -3,7 +3,7 @@ package dev.ffnskip.examples.ab;
 import dev.ffnskip.examples.agent.AgentCommand;
 import dev.ffnskip.examples.agent.AgentTools;
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
 import dev.ffnskip.langchain4j.FfnSkipChatResponseMetadata;
 import dev.langchain4j.data.document.Document;
@@ -86,9 +86,9 @@ final class ChainComparison {
     private final Meter skipMeter = new Meter();
     private final List<Row> rows = new ArrayList<>();
 
-    List<Row> run(FfnSkipModel shared, SkipPolicy policy, PrintStream progress) {
-        FfnSkipChatModel dense = FfnSkipChatModel.builder().model(shared).skipPolicy(SkipPolicy.disabled()).temperature(0.0).listeners(denseMeter).build();
-        FfnSkipChatModel skip = FfnSkipChatModel.builder().model(shared).skipPolicy(policy).temperature(0.0).listeners(skipMeter).build();
+    List<Row> run(FfnSkipModel shared, GatePolicy policy, PrintStream progress) {
+        FfnSkipChatModel dense = FfnSkipChatModel.builder().model(shared).gatePolicy(GatePolicy.DENSE).temperature(0.0).listeners(denseMeter).build();
+        FfnSkipChatModel skip = FfnSkipChatModel.builder().model(shared).gatePolicy(policy).temperature(0.0).listeners(skipMeter).build();
 
         EmbeddingModel embeddings = new AllMiniLmL6V2EmbeddingModel();
         InMemoryEmbeddingStore<TextSegment> store = new InMemoryEmbeddingStore<>();

@@ -3,7 +3,7 @@ package dev.ffnskip.examples.server;
 import dev.ffnskip.examples.ModelOptions;
 import dev.ffnskip.examples.SkipOptions;
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
 import dev.ffnskip.langchain4j.FfnSkipStreamingChatModel;
 import dev.langchain4j.data.document.splitter.DocumentSplitters;
@@ -47,12 +47,12 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SkipPolicy policy = skip.policy();
         FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions());
+        GatePolicy policy = skip.policy(shared.info());
         shared.setMaxWaiting(maxQueue);
         String id = modelId != null ? modelId : shared.info().name();
-        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).skipPolicy(policy).temperature(temperature).build();
-        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).skipPolicy(policy).temperature(temperature).build();
+        FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).gatePolicy(policy).temperature(temperature).build();
+        FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).gatePolicy(policy).temperature(temperature).build();
         DocumentStore store = new DocumentStore(documents, new AllMiniLmL6V2EmbeddingModel(), DocumentSplitters.recursive(400, 40));
         OpenAiServer server = new OpenAiServer(new OpenAiServer.Config(host, port, id, maxBodyBytes, 10), chat, streaming, store).start();
 
