@@ -107,13 +107,14 @@ public final class Report {
                 md.append("| ").append(k).append(" | ").append(r.curve()).append(" | ")
                     .append(r.json.path("config").path("policy_description").asText().replace("|", "/")).append(" | ")
                     .append(String.format(Locale.ROOT, "%.3f", r.skip())).append(" |");
-                for (String c : columns) md.append(' ').append(fmt(r.metric(c))).append(" |");
+                for (String c : columns) md.append(' ').append(fmt(c.equals("agreement") ? (r.json.has("agreement") ? value(r, c) : Double.NaN) : r.metric(c))).append(" |");
                 if (dense != null) {
                     double d = (r.metric(metric) - dense) * (task.lowerIsBetter() ? 1 : 100);
                     md.append(' ').append(String.format(Locale.ROOT, task.lowerIsBetter() ? "%+.2f" : "%+.1f", d)).append(" |");
                 }
                 JsonNode a = r.json.get("agreement");
-                md.append(' ').append(a == null ? "-" : fmt(a.path("identical_fraction").asDouble())).append(" |");
+                // for teacher-forced perplexity the agreement column (top-1 agreement) is the meaningful one
+                md.append(' ').append(a == null || !task.generates() ? "-" : fmt(a.path("identical_fraction").asDouble())).append(" |");
                 md.append(String.format(Locale.ROOT, " %.0f |", r.json.path("tokens_per_s").asDouble()));
                 md.append(" `").append(base == null ? r.file : base.relativize(r.file.toAbsolutePath())).append("` |\n");
                 commands.append(k).append(". `").append(r.json.path("config").path("command").asText("?")).append("`\n");
