@@ -238,22 +238,7 @@ public final class CalibrateCommand implements Callable<Integer> {
             }
             CandidateEval chosen = choose(evaluated);
             log.println("chosen: " + chosen.line());
-            Files.createDirectories(out);
-            ObjectNode policy = GatePolicies.toJson(chosen.policy());
-            ObjectNode cal = policy.putObject("calibration");
-            cal.put("command", command);
-            cal.put("model", model);
-            cal.put("split", "calib");
-            cal.put("candidate", chosen.name());
-            if (criterion.targetSkip != null) cal.put("target_skip", criterion.targetSkip);
-            if (criterion.maxEmLoss != null) cal.put("max_em_loss_points", criterion.maxEmLoss);
-            if (criterion.minAgreement != null) cal.put("min_agreement", criterion.minAgreement);
-            cal.put("skip", chosen.skip());
-            cal.put("worst_em_loss_points", chosen.worstEmLoss());
-            cal.put("worst_identical", chosen.worstIdentical());
-            cal.putPOJO("tasks", chosen.tasks());
-            RunRecord.JSON.writeValue(out.resolve("policy.json").toFile(), policy);
-            GatePolicies.read(out.resolve("policy.json"));
+            writePolicy(command, model, chosen);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -278,6 +263,27 @@ public final class CalibrateCommand implements Callable<Integer> {
             .thenComparing(Comparator.comparingDouble(CandidateEval::worstEmLoss).reversed())).orElseThrow();
     }
 
+    /** policy.json: the chosen policy plus a {@code calibration} block (ignored by the reader); checked to load. */
+    private void writePolicy(String command, String model, CandidateEval chosen) throws IOException {
+        Files.createDirectories(out);
+        ObjectNode policy = GatePolicies.toJson(chosen.policy());
+        ObjectNode cal = policy.putObject("calibration");
+        cal.put("command", command);
+        cal.put("model", model);
+        cal.put("split", "calib");
+        cal.put("candidate", chosen.name());
+        if (criterion.targetSkip != null) cal.put("target_skip", criterion.targetSkip);
+        if (criterion.maxEmLoss != null) cal.put("max_em_loss_points", criterion.maxEmLoss);
+        if (criterion.minAgreement != null) cal.put("min_agreement", criterion.minAgreement);
+        cal.put("skip", chosen.skip());
+        cal.put("worst_em_loss_points", chosen.worstEmLoss());
+        cal.put("worst_identical", chosen.worstIdentical());
+        cal.putPOJO("tasks", chosen.tasks());
+        Path file = out.resolve("policy.json");
+        RunRecord.JSON.writeValue(file.toFile(), policy);
+        GatePolicies.read(file);
+    }
+
     private static List<String> names(String prefix, int n) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) out.add(i == 0 && prefix.equals("pass1") ? "dense" : "skip");
@@ -293,22 +299,7 @@ public final class CalibrateCommand implements Callable<Integer> {
     private void write(String command, ModelPool pool, SignalStats stats, double[] changed, double[] loss, List<Integer> ranking,
                        Map<String, Double> denseEm, List<CandidateEval> evaluated, CandidateEval chosen) {
         try {
-            Files.createDirectories(out);
-            ObjectNode policy = GatePolicies.toJson(chosen.policy());
-            ObjectNode cal = policy.putObject("calibration");
-            cal.put("command", command);
-            cal.put("model", pool.modelName());
-            cal.put("split", "calib");
-            cal.put("candidate", chosen.name());
-            if (criterion.targetSkip != null) cal.put("target_skip", criterion.targetSkip);
-            if (criterion.maxEmLoss != null) cal.put("max_em_loss_points", criterion.maxEmLoss);
-            if (criterion.minAgreement != null) cal.put("min_agreement", criterion.minAgreement);
-            cal.put("skip", chosen.skip());
-            cal.put("worst_em_loss_points", chosen.worstEmLoss());
-            cal.put("worst_identical", chosen.worstIdentical());
-            Path policyFile = out.resolve("policy.json");
-            RunRecord.JSON.writeValue(policyFile.toFile(), policy);
-            GatePolicies.read(policyFile); // what we wrote must load
+            writePolicy(command, pool.modelName(), chosen);
 
             ObjectNode all = RunRecord.JSON.createObjectNode();
             all.put("command", command);

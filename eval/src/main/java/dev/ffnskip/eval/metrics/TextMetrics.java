@@ -1,6 +1,5 @@
 package dev.ffnskip.eval.metrics;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -82,12 +81,5 @@ public final class TextMetrics {
         double p = (double) lcs / c.size();
         double rec = (double) lcs / r.size();
         return 2 * p * rec / (p + rec);
-    }
-
-    /** Splits on white space without normalising (helper for tests and reports). */
-    public static List<String> words(String text) {
-        List<String> out = new ArrayList<>();
-        for (String w : WHITESPACE.split(text.strip())) if (!w.isEmpty()) out.add(w);
-        return out;
     }
 }

@@ -18,7 +18,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** Runs a task's items under one policy on all replicas of a pool, with a progress bar on stderr; results in item order. */
+/** Runs a task's items under several policies on all replicas of a pool, with a progress bar on stderr. */
 public final class Runner {
     private final ModelPool pool;
     private final boolean progress;
@@ -30,10 +30,6 @@ public final class Runner {
 
     public ModelPool pool() {
         return pool;
-    }
-
-    public List<ItemResult> run(Task task, List<EvalItem> items, GatePolicy policy, TaskOptions options, String label) {
-        return runMany(task, items, List.of(policy), options, label).get(0);
     }
 
     /** Runs every item under every policy (policies of one item share its prefill); results per policy, in item order. */
