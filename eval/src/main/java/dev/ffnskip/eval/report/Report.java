@@ -87,7 +87,7 @@ public final class Report {
             Task task = Task.forName(group.get(0).task());
             String metric = task.primaryMetric();
             List<String> columns = metricColumns(task, group);
-            Double dense = group.stream().filter(r -> r.curve().equals("dense")).map(r -> r.metric(metric)).findFirst().orElse(null);
+            Double dense = group.stream().filter(r -> r.curve().equals("dense")).map(r -> r.metric(metric)).filter(v -> !v.isNaN()).findFirst().orElse(null);
             md.append("## ").append(g.getKey()).append("\n\n");
             Run any = group.get(0);
             md.append(String.format(Locale.ROOT, "Data `%s`, split `%s`, %d items, %s decoding, max new tokens %s.%n%n",
@@ -171,7 +171,7 @@ public final class Report {
         for (Run r : group) {
             if (r.curve().equals("dense")) dense = r;
             if (r.curve().equals("default")) shipped = r;
-            curves.computeIfAbsent(family(r.curve()), k -> new ArrayList<>()).add(r);
+            curves.computeIfAbsent(family(r), k -> new ArrayList<>()).add(r);
         }
         for (var c : curves.entrySet()) {
             List<Run> pts = new ArrayList<>(c.getValue());
@@ -212,7 +212,10 @@ public final class Report {
     }
 
     /** Plot curves: the calibrated layerwise family (the default among them) and the paper sweep are one curve each. */
-    static String family(String curve) {
+    static String family(Run r) {
+        String curve = r.curve();
+        boolean layerwise = r.json.path("config").path("policy").path("type").asText().equals("layerwise");
+        if (curve.equals("default") && !layerwise) return "default (paper gate)";
         if (curve.equals("default") || curve.startsWith("layerwise")) return "layerwise (ours, calibrated)";
         if (curve.equals("paper")) return "paper gate (warm-up 2)";
         return curve;
