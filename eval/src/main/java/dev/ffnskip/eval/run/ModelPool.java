@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code threads} replicas of one model, one per worker thread (a Jlama model runs one sequence at a time), each with
- * a single Jlama worker thread: on small models, sequences in parallel use the cores better than Jlama's matmul
- * splitting.
+ * {@code threads} replicas of one model, one per worker thread (a Jlama model runs one sequence at a time). Jlama's
+ * matmul thread pool is one per JVM and all replicas submit to it, so it gets {@code threads} workers too (with one
+ * worker the replicas' matmuls would run one after the other).
  */
 public final class ModelPool implements AutoCloseable {
     public enum Precision {
@@ -44,7 +44,7 @@ public final class ModelPool implements AutoCloseable {
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, was " + threads);
         this.dir = dir;
         this.precision = precision;
-        LoadOptions options = precision.options(1);
+        LoadOptions options = precision.options(threads);
         for (int i = 0; i < threads; i++) replicas.add(FfnSkipModel.load(dir, options));
     }
 
