@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ffnskip.eval.metrics.TextMetrics;
 import dev.ffnskip.jlama.FfnSkipModel;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -67,8 +66,7 @@ final class ToolsTask extends GenerationTask {
         JsonNode want = expected.path("parameters");
         JsonNode got = call.path("parameters");
         if (!(got instanceof ObjectNode) || got.size() != want.size()) return false;
-        for (Iterator<Map.Entry<String, JsonNode>> it = want.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : want.properties()) {
             JsonNode g = got.get(e.getKey());
             if (g == null || !sameValue(e.getValue(), g)) return false;
         }
