@@ -1,19 +1,13 @@
 package dev.ffnskip.langchain4j;
 
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.generate.TokenListener;
 import dev.ffnskip.langchain4j.spi.FfnSkipChatModelBuilderFactory;
-import dev.langchain4j.model.ModelProvider;
-import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.spi.ServiceHelper;
-import java.util.List;
-import java.util.Set;
 
 /**
  * A LangChain4j {@link ChatModel} running a local Llama-family model with Jlama, skipping FFN blocks per token once the
@@ -36,11 +30,9 @@ import java.util.Set;
  * own KV cache, released when it ends. Interrupting a running caller stops its generation after the current token
  * (finish reason {@code OTHER}); interrupting a waiting caller makes it fail with an {@link IllegalStateException}.
  */
-public class FfnSkipChatModel implements ChatModel, AutoCloseable {
-    private final ChatEngine engine;
-
+public class FfnSkipChatModel extends ChatEngineModel implements ChatModel {
     protected FfnSkipChatModel(Builder builder) {
-        this.engine = ChatEngine.create(builder);
+        super(ChatEngine.create(builder));
     }
 
     /**
@@ -60,51 +52,6 @@ public class FfnSkipChatModel implements ChatModel, AutoCloseable {
         Thread caller = Thread.currentThread();
         GenerationResult result = engine.model().generate(prepared.promptIds(), prepared.generation(), TokenListener.NONE, caller::isInterrupted);
         return engine.respond(prepared, result);
-    }
-
-    @Override
-    public FfnSkipChatRequestParameters defaultRequestParameters() {
-        return engine.defaults();
-    }
-
-    @Override
-    public List<ChatModelListener> listeners() {
-        return engine.listeners();
-    }
-
-    @Override
-    public ModelProvider provider() {
-        return ModelProvider.OTHER;
-    }
-
-    @Override
-    public Set<Capability> supportedCapabilities() {
-        return Set.of();
-    }
-
-    /** The loaded model (shared unless built with {@code shareModel(false)}), e.g. for {@link FfnSkipModel#info()}. */
-    /** The gate this chat model uses when a request sets no skip settings. */
-    public GatePolicy defaultGatePolicy() {
-        return engine.defaultPolicy();
-    }
-
-    public FfnSkipModel model() {
-        return engine.model();
-    }
-
-    ChatEngine engine() {
-        return engine;
-    }
-
-    /** Releases the model if this chat model loaded its own copy ({@code shareModel(false)}); shared models stay loaded. */
-    @Override
-    public void close() {
-        engine.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FfnSkipChatModel{model=" + engine.modelName() + ", skipPolicy=" + engine.defaultPolicy().describe() + "}";
     }
 
     /** Builder of {@link FfnSkipChatModel}; public so that an {@link FfnSkipChatModelBuilderFactory} can extend it. */

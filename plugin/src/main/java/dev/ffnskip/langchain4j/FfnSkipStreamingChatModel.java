@@ -1,17 +1,11 @@
 package dev.ffnskip.langchain4j;
 
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.langchain4j.spi.FfnSkipStreamingChatModelBuilderFactory;
-import dev.langchain4j.model.ModelProvider;
-import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.StreamingChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.spi.ServiceHelper;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,14 +33,13 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threads.</b> Instances are immutable and thread-safe; generations on one model are serialized in FIFO order
  * by {@link FfnSkipModel}, each with its own KV cache.
  */
-public class FfnSkipStreamingChatModel implements StreamingChatModel, AutoCloseable {
+public class FfnSkipStreamingChatModel extends ChatEngineModel implements StreamingChatModel {
     private static final Logger logger = LoggerFactory.getLogger(FfnSkipStreamingChatModel.class);
 
-    private final ChatEngine engine;
     private final Executor executor;
 
     protected FfnSkipStreamingChatModel(Builder builder) {
-        this.engine = ChatEngine.create(builder);
+        super(ChatEngine.create(builder));
         this.executor = builder.executor != null ? builder.executor : DefaultExecutor.INSTANCE;
     }
 
@@ -84,51 +77,6 @@ public class FfnSkipStreamingChatModel implements StreamingChatModel, AutoClosea
         } catch (RuntimeException e) {
             logger.warn("StreamingChatResponseHandler.onError threw; ignored", e);
         }
-    }
-
-    @Override
-    public FfnSkipChatRequestParameters defaultRequestParameters() {
-        return engine.defaults();
-    }
-
-    @Override
-    public List<ChatModelListener> listeners() {
-        return engine.listeners();
-    }
-
-    @Override
-    public ModelProvider provider() {
-        return ModelProvider.OTHER;
-    }
-
-    @Override
-    public Set<Capability> supportedCapabilities() {
-        return Set.of();
-    }
-
-    /** The loaded model (shared unless built with {@code shareModel(false)}). */
-    /** The gate this chat model uses when a request sets no skip settings. */
-    public GatePolicy defaultGatePolicy() {
-        return engine.defaultPolicy();
-    }
-
-    public FfnSkipModel model() {
-        return engine.model();
-    }
-
-    ChatEngine engine() {
-        return engine;
-    }
-
-    /** Releases the model if this chat model loaded its own copy ({@code shareModel(false)}); shared models stay loaded. */
-    @Override
-    public void close() {
-        engine.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FfnSkipStreamingChatModel{model=" + engine.modelName() + ", skipPolicy=" + engine.defaultPolicy().describe() + "}";
     }
 
     /** Builder of {@link FfnSkipStreamingChatModel}; public so that a {@link FfnSkipStreamingChatModelBuilderFactory} can extend it. */
