@@ -32,12 +32,17 @@ public final class ModelOptions {
     @Option(names = "--threads", description = "Jlama worker threads (default: one per physical core).")
     public Integer threads;
 
+    @Option(names = "--quantized-head",
+        description = "Run the output head on the I8-quantized hidden state (faster for large Q4 models; logits then differ slightly from stock Jlama's).")
+    public boolean quantizedHead;
+
     public LoadOptions loadOptions() {
         return LoadOptions.builder()
             .workingQuantizationType(precision == Precision.f32 ? DType.F32 : DType.I8)
             .quantizeToQ4(precision == Precision.q4)
             .cacheDirectory(cacheDir)
             .threadCount(threads)
+            .quantizeHeadInput(quantizedHead)
             .build();
     }
 }

@@ -38,6 +38,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     DType workingQuantizedType;
     Boolean quantizeModelAtRuntime;
     Path quantizationCachePath;
+    Boolean quantizeHeadInput;
     // Request defaults.
     Double temperature;
     Integer maxTokens;
@@ -143,6 +144,16 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
      */
     public B quantizeModelAtRuntime(Boolean quantizeModelAtRuntime) {
         this.quantizeModelAtRuntime = quantizeModelAtRuntime;
+        return self();
+    }
+
+    /**
+     * Run the output head on the I8-quantized hidden state, as the Q4 layers run (default off). Faster decode for
+     * Q4 models with large vocabularies (Jlama's stock head uses its slow F32 x Q4 kernel); logits then differ
+     * slightly from stock Jlama's. See {@link dev.ffnskip.jlama.load.LoadOptions#quantizeHeadInput()}.
+     */
+    public B quantizeHeadInput(Boolean quantizeHeadInput) {
+        this.quantizeHeadInput = quantizeHeadInput;
         return self();
     }
 

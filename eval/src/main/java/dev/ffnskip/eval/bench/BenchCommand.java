@@ -73,6 +73,10 @@ public final class BenchCommand implements Callable<Integer> {
         description = "Row chunks per matmul for both stock and ours (sets -Dffnskip.ops.splitSize; default: the ffn-skip default).")
     Integer splitSize;
 
+    @Option(names = "--quantized-head",
+        description = "Our model runs its output head on the I8-quantized hidden state (LoadOptions.quantizeHeadInput); stock Jlama keeps its F32 x Q4 head.")
+    boolean quantizedHead;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -87,7 +91,8 @@ public final class BenchCommand implements Callable<Integer> {
             chat,
             stockGenerate,
             cacheDir != null ? cacheDir : LoadOptions.defaultCacheDirectory(),
-            threads
+            threads,
+            quantizedHead
         );
         BenchRunner.Result result = BenchRunner.run(config, out);
         ObjectNode o = BenchReport.json(result, CommandText.of(spec));

@@ -73,6 +73,7 @@ public final class BenchReport {
         o.put("weights", r.weightType());
         o.put("working_quantization", r.workingQuantization());
         o.put("tensor_operations", r.operations());
+        o.put("quantized_head", r.config().quantizedHead());
         o.put("split_size", r.splitSize());
         o.put("threads", r.threads());
         o.put("cpus", Runtime.getRuntime().availableProcessors());
@@ -348,6 +349,10 @@ public final class BenchReport {
             o.get("cpus").asInt(), o.get("java").asText(), o.get("max_heap_mb").asInt(), o.get("prompt_tokens").asInt(), o.get("decode_steps").asInt(),
             o.get("mean_context").asDouble(), o.get("repeats").asInt(), o.get("warmup_rounds").asInt(), load(o.get("load_average_before")),
             load(o.get("load_average_after")), o.get("wall_seconds").asDouble()));
+        if (o.path("quantized_head").asBoolean()) {
+            md.append("Our model runs its output head on the I8-quantized hidden state (`--quantized-head`, `LoadOptions.quantizeHeadInput`); "
+                + "stock Jlama runs its own F32 x Q4 head, so `gate_off` vs stock includes the head's gain.\n\n");
+        }
         var b = o.get("bytes_per_token_mb");
         md.append(String.format(Locale.ROOT,
             "Bytes read per decoded token: attention %.1f MB, FFN %.1f MB, output head %.1f MB, KV %.1f MB, other %.2f MB, total %.1f MB: **f = %.3f** (FFN share).%n%n",

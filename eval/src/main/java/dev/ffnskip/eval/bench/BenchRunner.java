@@ -45,7 +45,8 @@ public final class BenchRunner {
         boolean chat,
         boolean stockGenerate,
         Path cacheDir,
-        Integer threads
+        Integer threads,
+        boolean quantizedHead
     ) {
         public Config {
             skipRatios = List.copyOf(skipRatios);
@@ -123,7 +124,13 @@ public final class BenchRunner {
 
         log.printf(Locale.ROOT, "bench: %s%n", SyntheticLlama.describe(config.shape()));
         Path source = SyntheticLlama.folder(config.shape(), config.cacheDir());
-        LoadOptions options = LoadOptions.builder().quantizeToQ4(true).cacheDirectory(config.cacheDir()).threadCount(config.threads()).build();
+        // Stock Jlama always runs its own head; --quantized-head changes ours only (raw and ChatModel variants alike).
+        LoadOptions options = LoadOptions.builder()
+            .quantizeToQ4(true)
+            .cacheDirectory(config.cacheDir())
+            .threadCount(config.threads())
+            .quantizeHeadInput(config.quantizedHead())
+            .build();
         ModelLoader.Prepared prepared = ModelLoader.prepare(source, options);
         log.printf("bench: Q4 folder %s%n", prepared.folder().path());
         rss.put("after_prepare", ProcStatus.rssMb());

@@ -67,7 +67,8 @@ public final class ModelLoader {
                 tokenizer,
                 DType.F32,
                 prepared.workingQuantizationType(),
-                prepared.modelQuantization()
+                prepared.modelQuantization(),
+                options.quantizeHeadInput()
             );
         } catch (IOException e) {
             throw new ModelLoadException("Cannot load " + dir + ": " + e.getMessage(), e);

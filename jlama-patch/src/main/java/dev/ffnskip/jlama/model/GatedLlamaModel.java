@@ -13,7 +13,9 @@ import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.WeightLoader;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.math.VectorMath;
 import com.github.tjake.jlama.tensor.KvBufferCache;
+import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.LayerAction;
 import java.util.Optional;
@@ -27,7 +29,9 @@ import java.util.stream.IntStream;
  * like every Jlama model it shares scratch buffers between calls, so one generation runs at a time.
  */
 public final class GatedLlamaModel extends LlamaModel {
+    private final boolean quantizeHeadInput;
 
+    /** A model whose output head runs as stock Jlama's does (float32 input). */
     public GatedLlamaModel(
         InferenceType inferenceType,
         Config config,
@@ -37,7 +41,22 @@ public final class GatedLlamaModel extends LlamaModel {
         DType workingQType,
         Optional<DType> modelQType
     ) {
+        this(inferenceType, config, weights, tokenizer, workingDType, workingQType, modelQType, false);
+    }
+
+    /** @param quantizeHeadInput see {@link dev.ffnskip.jlama.load.LoadOptions#quantizeHeadInput()} */
+    public GatedLlamaModel(
+        InferenceType inferenceType,
+        Config config,
+        WeightLoader weights,
+        Tokenizer tokenizer,
+        DType workingDType,
+        DType workingQType,
+        Optional<DType> modelQType,
+        boolean quantizeHeadInput
+    ) {
         super(inferenceType, config, weights, tokenizer, workingDType, workingQType, modelQType);
+        this.quantizeHeadInput = quantizeHeadInput;
     }
 
     @Override
@@ -125,6 +144,43 @@ public final class GatedLlamaModel extends LlamaModel {
     /** Activation quantization as Jlama does it before every matmul. */
     AbstractTensor quantizeForMatmul(AbstractTensor t) {
         return maybeQuantize(t);
+    }
+
+    /**
+     * Whether the output head runs on the I8-quantized hidden state: asked for, and the layers themselves run Q4
+     * weights with I8 activations (the only pair this applies to; Gemma-style logit soft-capping is not handled).
+     */
+    public boolean quantizesHeadInput() {
+        return quantizeHeadInput
+            && workingQType == DType.I8
+            && sampleOutput.getOutputLogitsWeights().dType() == DType.Q4
+            && c.finalLogitSoftCapping == null;
+    }
+
+    /**
+     * Fills {@code logits} (raw, as stock Jlama leaves them) from a final hidden state of one row and returns the
+     * most likely token (the first maximum). Stock Jlama's {@link #sample} unless {@link #quantizesHeadInput()}; then
+     * the normed hidden state is quantized as before every layer matmul and the head runs Jlama's quantized kernel.
+     */
+    public int greedyNext(AbstractTensor hidden, AbstractTensor logits) {
+        if (!quantizesHeadInput()) return sample(hidden, 0f, 0f, logits);
+        AbstractTensor head = sampleOutput.getOutputLogitsWeights();
+        int width = c.embeddingLength;
+        try (AbstractTensor normed = sampleOutput.getOutputLayerNorm().forward(hidden); AbstractTensor input = maybeQuantize(normed)) {
+            VectorMath.pchunk(0, c.vocabularySize, (start, size) ->
+                TensorOperationsProvider.get().dotProductChunk(logits, input, head, 0, width, start, size));
+        }
+        if (c.logitMultiplier != null) TensorOperationsProvider.get().scale(1.0f / c.logitMultiplier, logits, 0, c.vocabularySize);
+        int best = 0;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < c.vocabularySize; i++) {
+            float v = logits.get(0, i);
+            if (v > bestValue) {
+                best = i;
+                bestValue = v;
+            }
+        }
+        return best;
     }
 
     /** A fresh in-memory KV cache for one request; the caller closes it. */
