@@ -321,6 +321,16 @@ public final class BenchReport {
         ideal.setMarker(SeriesMarkers.NONE);
         ideal.setLineColor(Color.GRAY);
         ideal.setLineStyle(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] { 6f, 4f }, 0f));
+        if (o.path("quantized_head").asBoolean()) {
+            // Our runs also carry the quantized head's own gain; skipping's limit then starts from our gate-off speed.
+            double base = o.get("gate_off").get("speedup_vs_stock").asDouble();
+            double[] by = new double[n + 1];
+            for (int i = 0; i <= n; i++) by[i] = base * iy[i];
+            XYSeries scaled = chart.addSeries(String.format(Locale.ROOT, "gate off (quantized head) x ideal, %.3f / (1 - f s)", base), ix, by);
+            scaled.setMarker(SeriesMarkers.NONE);
+            scaled.setLineColor(Color.DARK_GRAY);
+            scaled.setLineStyle(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] { 2f, 3f }, 0f));
+        }
         series(chart, "raw model (DecodeSession), measured", raw, new Color(0, 90, 200));
         if (chat.size() > 1) series(chart, "LangChain4j ChatModel, measured", chat, new Color(220, 90, 0));
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
