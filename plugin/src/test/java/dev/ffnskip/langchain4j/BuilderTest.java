@@ -185,4 +185,19 @@ class BuilderTest {
         assertThat(model.model().info().path()).startsWith(TestModels.cacheDir());
         assertThat(model.chat(IRON)).isEqualTo("Fe");
     }
+
+    @Test
+    void quantizeHeadInputLoadsItsOwnModelAndHasNoEffectOnFloat32Activations() {
+        FfnSkipChatModel plain = TestSupport.chatModelBuilder().quantizeModelAtRuntime(true).quantizationCachePath(TestModels.cacheDir()).build();
+        FfnSkipChatModel quantizedHead = TestSupport.chatModelBuilder()
+            .quantizeModelAtRuntime(true)
+            .quantizationCachePath(TestModels.cacheDir())
+            .quantizeHeadInput(true)
+            .build();
+        assertThat(quantizedHead.model()).as("a different load option, a different shared model").isNotSameAs(plain.model());
+        // skipbench-28m's hidden size (384) keeps Jlama's Q4 layers on F32 activations, so there is no I8 head to use.
+        assertThat(quantizedHead.model().jlama().workingQuantizationType()).isEqualTo(DType.F32);
+        assertThat(quantizedHead.model().jlama().quantizesHeadInput()).isFalse();
+        assertThat(quantizedHead.chat(IRON)).isEqualTo(plain.chat(IRON)).isEqualTo("Fe");
+    }
 }
