@@ -31,19 +31,6 @@ import java.util.stream.IntStream;
 public final class GatedLlamaModel extends LlamaModel {
     private final boolean quantizeHeadInput;
 
-    /** A model whose output head runs as stock Jlama's does (float32 input). */
-    public GatedLlamaModel(
-        InferenceType inferenceType,
-        Config config,
-        WeightLoader weights,
-        Tokenizer tokenizer,
-        DType workingDType,
-        DType workingQType,
-        Optional<DType> modelQType
-    ) {
-        this(inferenceType, config, weights, tokenizer, workingDType, workingQType, modelQType, false);
-    }
-
     /** @param quantizeHeadInput see {@link dev.ffnskip.jlama.load.LoadOptions#quantizeHeadInput()} */
     public GatedLlamaModel(
         InferenceType inferenceType,
