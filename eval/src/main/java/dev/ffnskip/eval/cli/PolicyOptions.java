@@ -52,7 +52,7 @@ public final class PolicyOptions {
                 if (targetSkip != null) throw new IllegalArgumentException("--target-skip is for random/layerdrop; use calibrate --target-skip to fit the gate");
                 if (policyFile != null && threshold != null) throw new IllegalArgumentException("give --threshold or --policy, not both");
                 if (policyFile != null) yield GatePolicies.read(policyFile);
-                if (threshold == null && protectFirst == null && protectLast == null && warmup == null) yield Policies.shippedDefault(modelName, layers);
+                if (threshold == null && protectFirst == null && protectLast == null && warmup == null) yield GatePolicies.defaultFor(modelName, layers);
                 SkipPolicy.Builder b = SkipPolicy.paperDefault().toBuilder().protectFirst(pf).protectLast(pl);
                 if (threshold != null) b.threshold(threshold);
                 if (warmup != null) b.warmupTokens(warmup);

@@ -93,7 +93,7 @@ public final class SuiteCommand implements Callable<Integer> {
                 Path dir = out.resolve(pool.modelName()).resolve(task.name());
                 Map<String, GatePolicy> gates = new LinkedHashMap<>();
                 gates.put("dense", GatePolicy.DENSE);
-                if (!noDefault) gates.put("default", Policies.shippedDefault(pool.modelName(), layers));
+                if (!noDefault) gates.put("default", GatePolicies.defaultFor(pool.modelName(), layers));
                 policies.forEach((n, f) -> gates.put(n, GatePolicies.read(f)));
                 for (double t : paperThresholds) gates.put(String.format(Locale.ROOT, "paper@%.4f", t), Policies.paper(t).toBuilder().warmupTokens(paperWarmup).build());
 
@@ -167,7 +167,7 @@ public final class SuiteCommand implements Callable<Integer> {
         long gated = c.path("gated_steps").asLong();
         if (gated == 0) return null;
         double ratio = c.path("ffn_skipped").asDouble() / ((double) gated * layers);
-        int pf, pl, warmup = Policies.warmupOf(gate);
+        int pf, pl, warmup = gate.denseWarmupSteps();
         if (gate instanceof SkipPolicy p) {
             pf = p.protectFirst();
             pl = p.protectLast();

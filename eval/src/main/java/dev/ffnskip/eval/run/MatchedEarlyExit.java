@@ -47,6 +47,11 @@ public record MatchedEarlyExit(double ratio, int protectFirst, int protectLast, 
     }
 
     @Override
+    public int denseWarmupSteps() {
+        return warmupTokens;
+    }
+
+    @Override
     public boolean mayDeviateFromDense() {
         return ratio > 0;
     }

@@ -1,10 +1,5 @@
 package dev.ffnskip.eval.run;
 
-import dev.ffnskip.jlama.gate.FixedLayerSkip;
-import dev.ffnskip.jlama.gate.GatePolicies;
-import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.LayerDrop;
-import dev.ffnskip.jlama.gate.LayerwiseSkipPolicy;
 import dev.ffnskip.jlama.gate.RandomFfnSkip;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import java.util.Locale;
@@ -32,22 +27,6 @@ public final class Policies {
         }
     }
 
-    /** Decode steps that run dense at the start of each generation under {@code policy}. */
-    public static int warmupOf(GatePolicy policy) {
-        if (policy instanceof SkipPolicy p) return p.enabled() ? p.warmupTokens() : 0;
-        if (policy instanceof LayerwiseSkipPolicy p) return p.warmupTokens();
-        if (policy instanceof RandomFfnSkip p) return p.warmupTokens();
-        if (policy instanceof LayerDrop p) return p.warmupTokens();
-        if (policy instanceof FixedLayerSkip p) return p.warmupTokens();
-        if (policy instanceof MatchedEarlyExit p) return p.warmupTokens();
-        return 0;
-    }
-
-    /** The shipped default gate for a model of {@code numLayers} layers (what {@code --mode skip} runs without options). */
-    public static GatePolicy shippedDefault(String modelName, int numLayers) {
-        return GatePolicies.defaultFor(modelName, numLayers);
-    }
-
     /** The paper's single-threshold gate (protect 2+2, warm-up 2, no cap) at threshold {@code t}. */
     public static SkipPolicy paper(double threshold) {
         return SkipPolicy.paperDefault().toBuilder().threshold(threshold).build();
@@ -67,9 +46,5 @@ public final class Policies {
 
     public static MatchedEarlyExit layerDrop(double ratio, int protectFirst, int protectLast, int warmup) {
         return new MatchedEarlyExit(ratio, protectFirst, protectLast, warmup);
-    }
-
-    public static String json(GatePolicy policy) {
-        return GatePolicies.toJsonString(policy);
     }
 }

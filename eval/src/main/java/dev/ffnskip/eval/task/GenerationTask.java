@@ -23,8 +23,8 @@ abstract class GenerationTask extends Task {
         List<ItemResult> results = new ArrayList<>();
         for (int i = 0; i < policies.size(); i++) results.add(new ItemResult(item.id(), item.kind()));
         for (int[] prompt : item.prompts()) {
-            List<SharedPrefixDecoder.Decode> decodes = SharedPrefixDecoder.decode(model, prompt, policies, options.newTokensOr(defaultNewTokens()), null);
-            for (int i = 0; i < policies.size(); i++) results.get(i).add(decodes.get(i), layers, Policies.warmupOf(policies.get(i)));
+            List<SharedPrefixDecoder.Decode> decodes = SharedPrefixDecoder.decode(model, prompt, policies, options.newTokensOr(defaultNewTokens()));
+            for (int i = 0; i < policies.size(); i++) results.get(i).add(decodes.get(i), layers, policies.get(i).denseWarmupSteps());
         }
         for (ItemResult r : results) score(item, r);
         return results;

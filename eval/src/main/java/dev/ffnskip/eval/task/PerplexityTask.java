@@ -69,7 +69,7 @@ final class PerplexityTask extends Task {
                 nll -= session.logProbability(ids[i]);
                 if (i + 1 < ids.length) session.step(ids[i]);
             }
-            r.add(session.stats(), Policies.warmupOf(policy));
+            r.add(session.stats(), policy.denseWarmupSteps());
         }
         r.tokens.add(argmax);
         r.score("nll", nll);

@@ -1,5 +1,6 @@
 package dev.ffnskip.jlama.gate;
 
+import java.util.Collections;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -11,7 +12,7 @@ import java.util.TreeSet;
 public record FixedLayerSkip(Set<Integer> layers, int warmupTokens) implements GatePolicy {
 
     public FixedLayerSkip {
-        layers = Set.copyOf(new TreeSet<>(layers));
+        layers = Collections.unmodifiableSortedSet(new TreeSet<>(layers));
         if (warmupTokens < 0) throw new IllegalArgumentException("warmupTokens must be >= 0, was " + warmupTokens);
         for (int l : layers) if (l < 0) throw new IllegalArgumentException("layer indices must be >= 0, was " + l);
     }
@@ -35,12 +36,17 @@ public record FixedLayerSkip(Set<Integer> layers, int warmupTokens) implements G
     }
 
     @Override
+    public int denseWarmupSteps() {
+        return warmupTokens;
+    }
+
+    @Override
     public boolean mayDeviateFromDense() {
         return !layers.isEmpty();
     }
 
     @Override
     public String describe() {
-        return "fixed ffn skip layers=" + new TreeSet<>(layers) + " warmup=" + warmupTokens;
+        return "fixed ffn skip layers=" + layers + " warmup=" + warmupTokens;
     }
 }

@@ -139,12 +139,12 @@ public final class GatePolicies {
         } else if (policy instanceof LayerDrop p) {
             o.put("type", "layer_drop");
             ArrayNode layers = o.putArray("layers");
-            new TreeSet<>(p.layers()).forEach(layers::add);
+            p.layers().forEach(layers::add);
             o.put("warmup_tokens", p.warmupTokens());
         } else if (policy instanceof FixedLayerSkip p) {
             o.put("type", "fixed");
             ArrayNode layers = o.putArray("layers");
-            new TreeSet<>(p.layers()).forEach(layers::add);
+            p.layers().forEach(layers::add);
             o.put("warmup_tokens", p.warmupTokens());
         } else {
             throw new IllegalArgumentException("No JSON form for policy " + policy.getClass().getName() + " (" + policy.describe() + ")");

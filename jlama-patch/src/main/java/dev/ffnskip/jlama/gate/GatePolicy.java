@@ -15,6 +15,11 @@ public interface GatePolicy {
     /** A short human-readable description, e.g. for logs and reports. */
     String describe();
 
+    /** Decode steps at the start of each generation that this policy always runs dense (its warm-up). */
+    default int denseWarmupSteps() {
+        return 0;
+    }
+
     /** The stock computation: every layer computes everything. */
     GatePolicy DENSE = new GatePolicy() {
         @Override

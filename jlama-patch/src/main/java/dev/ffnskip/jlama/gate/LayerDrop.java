@@ -1,5 +1,6 @@
 package dev.ffnskip.jlama.gate;
 
+import java.util.Collections;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -11,7 +12,7 @@ import java.util.TreeSet;
 public record LayerDrop(Set<Integer> layers, int warmupTokens) implements GatePolicy {
 
     public LayerDrop {
-        layers = Set.copyOf(new TreeSet<>(layers));
+        layers = Collections.unmodifiableSortedSet(new TreeSet<>(layers));
         if (warmupTokens < 0) throw new IllegalArgumentException("warmupTokens must be >= 0, was " + warmupTokens);
     }
 
@@ -33,12 +34,17 @@ public record LayerDrop(Set<Integer> layers, int warmupTokens) implements GatePo
     }
 
     @Override
+    public int denseWarmupSteps() {
+        return warmupTokens;
+    }
+
+    @Override
     public boolean mayDeviateFromDense() {
         return !layers.isEmpty();
     }
 
     @Override
     public String describe() {
-        return "layer drop layers=" + new TreeSet<>(layers) + " warmup=" + warmupTokens;
+        return "layer drop layers=" + layers + " warmup=" + warmupTokens;
     }
 }

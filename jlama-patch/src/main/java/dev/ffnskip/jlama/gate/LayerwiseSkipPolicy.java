@@ -1,6 +1,6 @@
 package dev.ffnskip.jlama.gate;
 
-import java.util.BitSet;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -50,13 +50,8 @@ public record LayerwiseSkipPolicy(
         if (cosineThresholds.size() != numLayers) {
             throw new IllegalArgumentException("cosineThresholds has " + cosineThresholds.size() + " entries for " + numLayers + " layers");
         }
-        for (int i = 0; i < numLayers; i++) {
-            double t = cosineThresholds.get(i);
-            if (!(t > 0.0 && t <= 1.0) && t != Double.POSITIVE_INFINITY) {
-                throw new IllegalArgumentException("cosineThresholds[" + i + "] must be in (0, 1] or +Infinity, was " + t);
-            }
-        }
-        skipLayers = Set.copyOf(new TreeSet<>(skipLayers));
+        SkipPolicy.requireThresholds("cosineThresholds", cosineThresholds);
+        skipLayers = Collections.unmodifiableSortedSet(new TreeSet<>(skipLayers));
         for (int l : skipLayers) {
             if (l < 0 || l >= numLayers) throw new IllegalArgumentException("skip layer " + l + " outside 0.." + (numLayers - 1));
         }
@@ -82,36 +77,17 @@ public record LayerwiseSkipPolicy(
             throw new IllegalArgumentException("policy was calibrated for " + numLayers + " layers but the model has " + layers);
         }
         float[] thresholds = new float[numLayers];
-        for (int l = 0; l < numLayers; l++) thresholds[l] = (float) (double) cosineThresholds.get(l);
-        BitSet skippable = new BitSet(numLayers);
-        skipLayers.forEach(skippable::set);
-        return new FfnGate() {
-            private boolean gated;
-            private boolean saturated;
-            private int skips;
+        boolean[] skippable = new boolean[numLayers];
+        for (int l = 0; l < numLayers; l++) {
+            thresholds[l] = (float) (double) cosineThresholds.get(l);
+            skippable[l] = skipLayers.contains(l);
+        }
+        return new SaturationGate(thresholds, skippable, warmupTokens, maxSkipsPerToken, sticky);
+    }
 
-            @Override
-            public void beginStep(int step) {
-                gated = step >= warmupTokens;
-                saturated = false;
-                skips = 0;
-            }
-
-            @Override
-            public LayerAction action(int layer) {
-                if (gated && saturated && skips < maxSkipsPerToken && skippable.get(layer)) {
-                    skips++;
-                    return LayerAction.SKIP_FFN;
-                }
-                return LayerAction.COMPUTE;
-            }
-
-            @Override
-            public void observe(int layer, float cosine, float ffnToResidualNorm) {
-                if (cosine >= thresholds[layer]) saturated = true;
-                else if (!sticky) saturated = false;
-            }
-        };
+    @Override
+    public int denseWarmupSteps() {
+        return warmupTokens;
     }
 
     @Override
@@ -121,6 +97,6 @@ public record LayerwiseSkipPolicy(
 
     @Override
     public String describe() {
-        return "layerwise ffn-skip skip=" + new TreeSet<>(skipLayers) + " warmup=" + warmupTokens + " cap=" + maxSkipsPerToken + (sticky ? "" : " local");
+        return "layerwise ffn-skip skip=" + skipLayers + " warmup=" + warmupTokens + " cap=" + maxSkipsPerToken + (sticky ? "" : " local");
     }
 }

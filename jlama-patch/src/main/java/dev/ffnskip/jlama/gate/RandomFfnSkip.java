@@ -44,6 +44,11 @@ public record RandomFfnSkip(double probability, int protectFirst, int protectLas
     }
 
     @Override
+    public int denseWarmupSteps() {
+        return warmupTokens;
+    }
+
+    @Override
     public boolean mayDeviateFromDense() {
         return probability > 0;
     }

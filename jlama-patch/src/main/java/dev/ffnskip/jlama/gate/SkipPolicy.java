@@ -49,10 +49,15 @@ public record SkipPolicy(
             throw new IllegalArgumentException("maxSkipFraction (the per-token skip cap) must be in [0, 1], was " + maxSkipFraction);
         }
         layerThresholds = List.copyOf(Objects.requireNonNull(layerThresholds, "layerThresholds"));
-        for (int i = 0; i < layerThresholds.size(); i++) {
-            double t = layerThresholds.get(i);
+        requireThresholds("layerThresholds", layerThresholds);
+    }
+
+    /** Each cosine threshold must be in (0, 1] or +Infinity (a layer that never saturates a token). */
+    static void requireThresholds(String name, List<Double> thresholds) {
+        for (int i = 0; i < thresholds.size(); i++) {
+            double t = thresholds.get(i);
             if (!(t > 0.0 && t <= 1.0) && t != Double.POSITIVE_INFINITY) {
-                throw new IllegalArgumentException("layerThresholds[" + i + "] must be in (0, 1] or +Infinity, was " + t);
+                throw new IllegalArgumentException(name + "[" + i + "] must be in (0, 1] or +Infinity, was " + t);
             }
         }
     }
@@ -120,7 +125,12 @@ public record SkipPolicy(
     public FfnGate newGate(int numLayers) {
         if (!enabled) return DenseGate.INSTANCE;
         validateFor(numLayers);
-        return new SaturationGate(this, numLayers);
+        return SaturationGate.of(this, numLayers);
+    }
+
+    @Override
+    public int denseWarmupSteps() {
+        return enabled ? warmupTokens : 0;
     }
 
     @Override
