@@ -86,7 +86,7 @@ public final class DecodeSession implements AutoCloseable {
 
     private void computeLogits(AbstractTensor hidden) {
         // Greedy sampling leaves the raw logits in the tensor and returns the first maximum, as stock Jlama does.
-        argmax = model.greedyNext(hidden, logits);
+        argmax = model.sample(hidden, 0f, 0f, logits);
     }
 
     /** The most likely next token (lowest id on ties). */

@@ -1,10 +1,12 @@
 package dev.ffnskip.jlama.model;
 
 import com.github.tjake.jlama.model.CausalSelfAttention;
+import com.github.tjake.jlama.model.LayerNorm;
 import com.github.tjake.jlama.model.MLPBlock;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.model.RMSNorm;
 import com.github.tjake.jlama.model.TransformerBlock;
+import com.github.tjake.jlama.model.functions.SampleOutput;
 import com.github.tjake.jlama.model.llama.LlamaModel;
 import com.github.tjake.jlama.model.mistral.MistralConfig;
 import com.github.tjake.jlama.model.qwen2.Qwen2Config;
@@ -13,9 +15,7 @@ import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.WeightLoader;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
-import com.github.tjake.jlama.math.VectorMath;
 import com.github.tjake.jlama.tensor.KvBufferCache;
-import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.LayerAction;
 import java.util.Optional;
@@ -43,7 +43,44 @@ public final class GatedLlamaModel extends LlamaModel {
         boolean quantizeHeadInput
     ) {
         super(inferenceType, config, weights, tokenizer, workingDType, workingQType, modelQType);
-        this.quantizeHeadInput = quantizeHeadInput;
+        this.quantizeHeadInput = quantizeHeadInput
+            && sampleOutput != null
+            && this.workingQType == DType.I8
+            && sampleOutput.getOutputLogitsWeights().dType() == DType.Q4;
+        // Jlama's sample() multiplies whatever the output norm returns by the head: a norm that also quantizes its
+        // result makes the head run the Q4 x I8 kernel, with stock sample() (argmax, soft-capping) unchanged.
+        if (this.quantizeHeadInput) sampleOutput = withQuantizedNormOutput(sampleOutput);
+    }
+
+    private SampleOutput withQuantizedNormOutput(SampleOutput stock) {
+        LayerNorm norm = stock.getOutputLayerNorm();
+        LayerNorm quantizing = new LayerNorm(this, null, null) {
+            @Override
+            public AbstractTensor forward(AbstractTensor input) {
+                try (AbstractTensor normed = norm.forward(input)) {
+                    return maybeQuantize(normed);
+                }
+            }
+
+            @Override
+            public AbstractTensor forward(AbstractTensor input, int offset, int length) {
+                try (AbstractTensor normed = norm.forward(input, offset, length)) {
+                    return maybeQuantize(normed);
+                }
+            }
+        };
+        AbstractTensor head = stock.getOutputLogitsWeights();
+        return new SampleOutput() {
+            @Override
+            public LayerNorm getOutputLayerNorm() {
+                return quantizing;
+            }
+
+            @Override
+            public AbstractTensor getOutputLogitsWeights() {
+                return head;
+            }
+        };
     }
 
     @Override
@@ -135,39 +172,10 @@ public final class GatedLlamaModel extends LlamaModel {
 
     /**
      * Whether the output head runs on the I8-quantized hidden state: asked for, and the layers themselves run Q4
-     * weights with I8 activations (the only pair this applies to; Gemma-style logit soft-capping is not handled).
+     * weights with I8 activations (the only pair this applies to).
      */
     public boolean quantizesHeadInput() {
-        return quantizeHeadInput
-            && workingQType == DType.I8
-            && sampleOutput.getOutputLogitsWeights().dType() == DType.Q4
-            && c.finalLogitSoftCapping == null;
-    }
-
-    /**
-     * Fills {@code logits} (raw, as stock Jlama leaves them) from a final hidden state of one row and returns the
-     * most likely token (the first maximum). Stock Jlama's {@link #sample} unless {@link #quantizesHeadInput()}; then
-     * the normed hidden state is quantized as before every layer matmul and the head runs Jlama's quantized kernel.
-     */
-    public int greedyNext(AbstractTensor hidden, AbstractTensor logits) {
-        if (!quantizesHeadInput()) return sample(hidden, 0f, 0f, logits);
-        AbstractTensor head = sampleOutput.getOutputLogitsWeights();
-        int width = c.embeddingLength;
-        try (AbstractTensor normed = sampleOutput.getOutputLayerNorm().forward(hidden); AbstractTensor input = maybeQuantize(normed)) {
-            VectorMath.pchunk(0, c.vocabularySize, (start, size) ->
-                TensorOperationsProvider.get().dotProductChunk(logits, input, head, 0, width, start, size));
-        }
-        if (c.logitMultiplier != null) TensorOperationsProvider.get().scale(1.0f / c.logitMultiplier, logits, 0, c.vocabularySize);
-        int best = 0;
-        float bestValue = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < c.vocabularySize; i++) {
-            float v = logits.get(0, i);
-            if (v > bestValue) {
-                best = i;
-                bestValue = v;
-            }
-        }
-        return best;
+        return quantizeHeadInput;
     }
 
     /** A fresh in-memory KV cache for one request; the caller closes it. */
