@@ -36,7 +36,6 @@ public final class FfnSkipModel implements AutoCloseable {
     private final TextGenerator generator;
     private final Semaphore turn = new Semaphore(1, true);
     private final AtomicInteger waiting = new AtomicInteger();
-    private final AtomicInteger openSessions = new AtomicInteger();
     private volatile int maxWaiting = Integer.MAX_VALUE;
 
     private FfnSkipModel(GatedLlamaModel jlama, ModelLoader.Prepared prepared) {
@@ -137,12 +136,7 @@ public final class FfnSkipModel implements AutoCloseable {
     public DecodeSession openSession(GatePolicy policy, boolean recordSteps) {
         acquire();
         try {
-            DecodeSession session = new DecodeSession(jlama, policy, recordSteps, () -> {
-                openSessions.decrementAndGet();
-                turn.release();
-            });
-            openSessions.incrementAndGet();
-            return session;
+            return new DecodeSession(jlama, policy, recordSteps, turn::release);
         } catch (RuntimeException | Error e) {
             turn.release();
             throw e;
@@ -175,7 +169,7 @@ public final class FfnSkipModel implements AutoCloseable {
 
     /** Sessions holding a KV cache right now (0 or 1: generations are serialized). */
     public int openSessions() {
-        return openSessions.get();
+        return 1 - turn.availablePermits(); // only a session holds the one permit
     }
 
     /** Callers currently waiting for the model. */
