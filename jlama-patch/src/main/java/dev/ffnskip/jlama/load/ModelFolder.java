@@ -24,6 +24,7 @@ public final class ModelFolder {
     static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     static final String SINGLE_WEIGHTS = "model.safetensors";
     static final String WEIGHTS_INDEX = "model.safetensors.index.json";
+    static final String OUTPUT_HEAD = "lm_head.weight";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -33,14 +34,24 @@ public final class ModelFolder {
     private final List<Path> weightFiles;
     private final String weightType;
     private final boolean hasTokenizerConfig;
+    private final boolean hasOutputHead;
 
-    private ModelFolder(Path dir, Architecture architecture, JsonNode config, List<Path> weightFiles, String weightType, boolean hasTokenizerConfig) {
+    private ModelFolder(
+        Path dir,
+        Architecture architecture,
+        JsonNode config,
+        List<Path> weightFiles,
+        String weightType,
+        boolean hasTokenizerConfig,
+        boolean hasOutputHead
+    ) {
         this.dir = dir;
         this.architecture = architecture;
         this.config = config;
         this.weightFiles = weightFiles;
         this.weightType = weightType;
         this.hasTokenizerConfig = hasTokenizerConfig;
+        this.hasOutputHead = hasOutputHead;
     }
 
     /** Opens and validates {@code dir}; reads headers only, never weights. */
@@ -67,7 +78,8 @@ public final class ModelFolder {
         for (Path file : weightFiles) tensors.putAll(SafetensorsHeader.read(file).tensors());
         checkTensors(folder, config, tensors);
         String weightType = tensors.get("model.layers.0.mlp.down_proj.weight").dtype();
-        return new ModelFolder(folder, architecture, config, List.copyOf(weightFiles), weightType, hasTokenizerConfig);
+        boolean hasOutputHead = tensors.containsKey(OUTPUT_HEAD);
+        return new ModelFolder(folder, architecture, config, List.copyOf(weightFiles), weightType, hasTokenizerConfig, hasOutputHead);
     }
 
     public Path path() {
@@ -101,6 +113,11 @@ public final class ModelFolder {
 
     public List<Path> weightFiles() {
         return weightFiles;
+    }
+
+    /** Whether the weights hold an output head of their own ({@code lm_head.weight}; else the embeddings are tied). */
+    public boolean hasOutputHead() {
+        return hasOutputHead;
     }
 
     public boolean hasTokenizerConfig() {
@@ -196,8 +213,8 @@ public final class ModelFolder {
         int vocab = config.get("vocab_size").asInt();
         requireTensor(folder, tensors, "model.embed_tokens.weight", vocab, hidden);
         requireTensor(folder, tensors, "model.norm.weight", hidden);
-        if (tensors.containsKey("lm_head.weight") || !config.path("tie_word_embeddings").asBoolean(false)) {
-            requireTensor(folder, tensors, "lm_head.weight", vocab, hidden);
+        if (tensors.containsKey(OUTPUT_HEAD) || !config.path("tie_word_embeddings").asBoolean(false)) {
+            requireTensor(folder, tensors, OUTPUT_HEAD, vocab, hidden);
         }
         for (int l = 0; l < config.get("num_hidden_layers").asInt(); l++) {
             String p = "model.layers." + l + ".";

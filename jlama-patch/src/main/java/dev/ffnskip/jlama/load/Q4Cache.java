@@ -46,7 +46,6 @@ import org.slf4j.LoggerFactory;
 final class Q4Cache {
     private static final Logger logger = LoggerFactory.getLogger(Q4Cache.class);
     private static final String[] KEEP_UNQUANTIZED = { "model.embed_tokens.weight" };
-    private static final String OUTPUT_HEAD = "lm_head.weight";
     private static final String HEAD_FILE = "lm_head.safetensors";
     private static final List<String> COPIED_EXTRAS = List.of("chat_template.jinja", "generation_config.json", "special_tokens_map.json");
 
@@ -92,15 +91,17 @@ final class Q4Cache {
      * index that lists both files, so Jlama loads the layers from {@code model.safetensors} and the head from the copy.
      */
     private static void addQuantizedTiedHead(ModelFolder source, Path output) throws IOException {
-        WeightLoader weights = SafeTensorSupport.loadWeights(source.path().toFile());
-        if (weights.isWeightPresent(OUTPUT_HEAD)) return; // an untied head was quantized with the layers
+        if (source.hasOutputHead()) return; // an untied head was quantized with the layers
         Map<String, TensorInfo> headInfo = new LinkedHashMap<>();
         Path data = Files.createTempFile(output, "head", ".bin");
+        WeightLoader weights = SafeTensorSupport.loadWeights(source.path().toFile());
         try (AbstractTensor embedding = weights.load("model.embed_tokens.weight");
              Q4ByteBufferTensor head = new Q4ByteBufferTensor(embedding);
              FileChannel out = FileChannel.open(data, StandardOpenOption.WRITE)) {
-            headInfo.put(OUTPUT_HEAD, head.save(out));
-            headInfo.put(OUTPUT_HEAD + ".qb", head.getBlockF().save(out));
+            headInfo.put(ModelFolder.OUTPUT_HEAD, head.save(out));
+            headInfo.put(ModelFolder.OUTPUT_HEAD + ".qb", head.getBlockF().save(out));
+        } finally {
+            closeWeights(weights); // unmaps the source files
         }
         writeSafetensors(output.resolve(HEAD_FILE), headInfo, data);
         Files.delete(data);
@@ -111,6 +112,16 @@ final class Q4Cache {
         }
         for (String name : headInfo.keySet()) weightMap.put(name, HEAD_FILE);
         JsonSupport.om.writeValue(output.resolve(ModelFolder.WEIGHTS_INDEX).toFile(), Map.of("metadata", Map.of(), "weight_map", weightMap));
+    }
+
+    private static void closeWeights(WeightLoader weights) throws IOException {
+        try {
+            weights.close();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("Cannot close the weights: " + e.getMessage(), e);
+        }
     }
 
     /** A safetensors file: little-endian header length, JSON header, then the data written by Jlama's {@code save}. */
