@@ -78,7 +78,8 @@ final class ChatEngine {
             .overrideWith(builderValues)
             .build();
         // Fail on bad skip knobs before loading; the policy itself needs the model's name and depth.
-        if (hasPaperGateKnobs(layered)) layered.applySkipSettings(SkipPolicy.defaults());
+        if (layered.hasPaperGateKnobs()) layered.applySkipSettings(SkipPolicy.defaults());
+        checkSupported(layered);
         validateScalars(layered);
 
         ModelHandle handle = loadModel(b);
@@ -98,17 +99,9 @@ final class ChatEngine {
                 .temperature(DEFAULT_TEMPERATURE)
                 .maxOutputTokens(model.info().contextLength())
                 .overrideWith(layered)
-                .skipPolicy(null)
-                .skipEnabled(null)
-                .skipThreshold(null)
-                .maxSkipFraction(null)
-                .protectFirst(null)
-                .protectLast(null)
-                .warmupTokens(null)
+                .clearSkipSettings()
                 .build();
-            ChatEngine engine = new ChatEngine(model, handle.owned(), name, promptSupport, policy, defaults, listeners);
-            engine.checkParameters(defaults);
-            return engine;
+            return new ChatEngine(model, handle.owned(), name, promptSupport, policy, defaults, listeners);
         } catch (RuntimeException | Error e) {
             if (handle.owned()) handle.model().close();
             throw e;
@@ -179,10 +172,6 @@ final class ChatEngine {
         return model;
     }
 
-    boolean ownsModel() {
-        return ownsModel;
-    }
-
     String modelName() {
         return modelName;
     }
@@ -195,19 +184,13 @@ final class ChatEngine {
         return defaultPolicy;
     }
 
-    /** Whether any knob of the paper gate is set (anything but the plain on/off switch). */
-    private static boolean hasPaperGateKnobs(FfnSkipChatRequestParameters p) {
-        return p.skipPolicy() != null || p.skipThreshold() != null || p.maxSkipFraction() != null || p.protectFirst() != null
-            || p.protectLast() != null || p.warmupTokens() != null;
-    }
-
     /**
      * The chat model's default gate: the paper gate if any of its knobs was configured, else the given
      * {@code gatePolicy}, else the shipped default for the model ({@link GatePolicies#defaultFor}: a calibrated policy
      * where one exists, the paper gate otherwise); {@code skipEnabled(false)} makes it dense.
      */
     private static GatePolicy builderPolicy(FfnSkipChatRequestParameters layered, GatePolicy gatePolicy, FfnSkipModel model) {
-        if (hasPaperGateKnobs(layered)) return layered.applySkipSettings(SkipPolicy.defaults());
+        if (layered.hasPaperGateKnobs()) return layered.applySkipSettings(SkipPolicy.defaults());
         if (Boolean.FALSE.equals(layered.skipEnabled())) return GatePolicy.DENSE;
         return gatePolicy != null ? gatePolicy : GatePolicies.defaultFor(model.info().name(), model.info().layers());
     }
@@ -220,7 +203,7 @@ final class ChatEngine {
      */
     GatePolicy requestPolicy(FfnSkipChatRequestParameters p) {
         if (!p.hasSkipSettings()) return defaultPolicy;
-        if (!hasPaperGateKnobs(p)) {
+        if (!p.hasPaperGateKnobs()) {
             if (!p.skipEnabled()) return GatePolicy.DENSE;
             return defaultPolicy.mayDeviateFromDense() ? defaultPolicy : GatePolicies.defaultFor(model.info().name(), model.info().layers());
         }
@@ -249,15 +232,15 @@ final class ChatEngine {
             .stopSequences(p.stopSequences())
             .gate(policy)
             .build();
-        PromptContext prompt = PromptRenderer.render(promptSupport, request.messages(), tools);
-        int[] ids = model.encode(prompt);
         int context = model.info().contextLength();
-        if (ids.length > context) throw new PromptTooLongException(ids.length, context);
         if (p.maxOutputTokens() != null && p.maxOutputTokens() > context) {
             throw new IllegalArgumentException(
                 "maxOutputTokens (maxTokens) " + p.maxOutputTokens() + " exceeds the model's context window of " + context + " tokens"
             );
         }
+        PromptContext prompt = PromptRenderer.render(promptSupport, request.messages(), tools);
+        int[] ids = model.encode(prompt);
+        if (ids.length > context) throw new PromptTooLongException(ids.length, context);
         return new Prepared(ids, generation, policy, !tools.isEmpty());
     }
 
@@ -268,6 +251,12 @@ final class ChatEngine {
                 "'modelName' parameter '" + p.modelName() + "': this chat model serves '" + modelName + "' and cannot switch models per request"
             );
         }
+        checkSupported(p);
+        validateScalars(p);
+    }
+
+    /** The features no model can honour here; checked before a builder loads anything. */
+    private static void checkSupported(ChatRequestParameters p) {
         if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0) {
             throw new UnsupportedFeatureException("'frequencyPenalty' parameter is not supported by the ffn-skip chat model");
         }
@@ -284,7 +273,6 @@ final class ChatEngine {
                 "ToolChoice.REQUIRED is not supported by the ffn-skip chat model: it cannot force the model to call a tool (AUTO and NONE are)"
             );
         }
-        validateScalars(p);
     }
 
     private static void validateScalars(ChatRequestParameters p) {

@@ -90,8 +90,13 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
 
     /** Whether any skip-related field is set. */
     public boolean hasSkipSettings() {
-        return skipPolicy != null || skipEnabled != null || skipThreshold != null || maxSkipFraction != null
-            || protectFirst != null || protectLast != null || warmupTokens != null;
+        return skipEnabled != null || hasPaperGateKnobs();
+    }
+
+    /** Whether any knob of the paper gate is set (any skip field but the plain on/off switch). */
+    public boolean hasPaperGateKnobs() {
+        return skipPolicy != null || skipThreshold != null || maxSkipFraction != null || protectFirst != null || protectLast != null
+            || warmupTokens != null;
     }
 
     /** {@code base} with this layer's skip settings applied (a whole policy first, then the single knobs). */
@@ -192,13 +197,8 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
             super.overrideWith(parameters);
             if (parameters instanceof FfnSkipChatRequestParameters p) {
                 if (p.skipPolicy != null) {
+                    clearSkipSettings();
                     skipPolicy = p.skipPolicy;
-                    skipEnabled = null;
-                    skipThreshold = null;
-                    maxSkipFraction = null;
-                    protectFirst = null;
-                    protectLast = null;
-                    warmupTokens = null;
                 }
                 if (p.skipEnabled != null) skipEnabled = p.skipEnabled;
                 if (p.skipThreshold != null) skipThreshold = p.skipThreshold;
@@ -208,6 +208,18 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
                 if (p.warmupTokens != null) warmupTokens = p.warmupTokens;
                 if (p.seed != null) seed = p.seed;
             }
+            return this;
+        }
+
+        /** Unsets every skip field (the whole policy, the switch and the single knobs). */
+        public Builder clearSkipSettings() {
+            skipPolicy = null;
+            skipEnabled = null;
+            skipThreshold = null;
+            maxSkipFraction = null;
+            protectFirst = null;
+            protectLast = null;
+            warmupTokens = null;
             return this;
         }
 

@@ -49,7 +49,6 @@ final class StreamingGeneration implements Runnable {
     // Tool-call hold-back state (generation thread only).
     private final StringBuilder held = new StringBuilder();
     private boolean decided;
-    private boolean holding;
 
     StreamingGeneration(ChatEngine engine, ChatEngine.Prepared prepared, StreamingChatResponseHandler handler) {
         this.engine = engine;
@@ -61,10 +60,6 @@ final class StreamingGeneration implements Runnable {
     /** The engine's result once {@link #run()} has generated (null if generation failed), for tests and diagnostics. */
     GenerationResult result() {
         return result;
-    }
-
-    StreamingHandle handle() {
-        return handle;
     }
 
     private boolean stopped() {
@@ -122,13 +117,10 @@ final class StreamingGeneration implements Runnable {
             String sofar = held.toString().stripLeading();
             if (sofar.isEmpty()) return;
             decided = true;
-            if (ToolCallParser.mayStartToolCall(sofar.charAt(0))) {
-                holding = true;
-                return;
-            }
+            if (ToolCallParser.mayStartToolCall(sofar.charAt(0))) return; // held back until the generation ends
             text = held.toString();
             held.setLength(0);
-        } else if (holding) {
+        } else if (!held.isEmpty()) { // holding back a possible tool call
             held.append(text);
             return;
         }
