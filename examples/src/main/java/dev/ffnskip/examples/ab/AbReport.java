@@ -45,14 +45,9 @@ final class AbReport {
 
     /** One prompt's outputs (from the first pass) and its contribution to the pooled timings (every pass). */
     final class PromptResult {
-        private final boolean keepOutputs;
         StockJlama.Result stockResult;
         GenerationResult denseResult;
         GenerationResult skipResult;
-
-        PromptResult(boolean keepOutputs) {
-            this.keepOutputs = keepOutputs;
-        }
 
         void record(StockJlama.Result s, GenerationResult d, GenerationResult k) {
             // Stock Jlama counts the forwards after the prompt as generated tokens and times them in whole milliseconds.
@@ -61,7 +56,7 @@ final class AbReport {
             skip.add(k.stats().decodeSteps(), k.stats().decodeNanos() / 1e9);
             skipped += k.stats().ffnSkipped();
             ffnTotal += k.stats().ffnTotal();
-            if (keepOutputs) {
+            if (stockResult == null) {
                 stockResult = s;
                 denseResult = d;
                 skipResult = k;
@@ -77,8 +72,8 @@ final class AbReport {
         }
     }
 
-    PromptResult prompt(String id, boolean firstPass) {
-        return prompts.computeIfAbsent(id, k -> new PromptResult(firstPass));
+    PromptResult prompt(String id) {
+        return prompts.computeIfAbsent(id, k -> new PromptResult());
     }
 
     double skipRatio() {

@@ -47,7 +47,7 @@ final class AbRunner implements AutoCloseable {
         runPrompt(prompts.get(0), maxTokens, policy, null);
         for (int pass = 0; pass < repeat; pass++) {
             for (Prompts.Prompt prompt : prompts) {
-                runPrompt(prompt, maxTokens, policy, report.prompt(prompt.id(), pass == 0));
+                runPrompt(prompt, maxTokens, policy, report.prompt(prompt.id()));
                 progress.print('.');
                 progress.flush();
             }

@@ -213,7 +213,8 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
         };
     }
 
-    private static void skipSettings(JsonNode node, FfnSkipChatRequestParameters.Builder parameters) {
+    /** Applies an {@code ffn_skip} object (checked: known fields, types and ranges) to {@code parameters}. */
+    static void skipSettings(JsonNode node, FfnSkipChatRequestParameters.Builder parameters) {
         if (node == null || node.isNull()) return;
         if (!node.isObject()) throw ApiError.wrongType("ffn_skip", "an object");
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
@@ -282,7 +283,7 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
         return d;
     }
 
-    private static Integer integer(JsonNode node, String field, int min) {
+    static Integer integer(JsonNode node, String field, int min) {
         return integer(node, field, min, field);
     }
 

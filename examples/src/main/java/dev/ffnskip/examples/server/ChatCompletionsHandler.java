@@ -3,7 +3,6 @@ package dev.ffnskip.examples.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -35,7 +34,7 @@ final class ChatCompletionsHandler {
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         if (!request.stream()) {
-            ChatResponse response = Errors.translate(() -> chatModel.chat(request.chatRequest()));
+            ChatResponse response = chatModel.chat(request.chatRequest());
             HttpExchanges.sendJson(exchange, 200, OpenAiFormat.completion(id, created, modelId, response));
             return;
         }
@@ -48,14 +47,10 @@ final class ChatCompletionsHandler {
         SseWriter sse = new SseWriter(exchange);
         try {
             streamingModel.chat(request.chatRequest(), new StreamingChatResponseHandler() {
-                private boolean roleSent;
-
+                /** The chunk's delta; the first event of the stream also names the role. */
                 private ObjectNode delta(ObjectNode chunk) {
                     ObjectNode delta = OpenAiFormat.deltaChunk(chunk);
-                    if (!roleSent) {
-                        delta.put("role", "assistant");
-                        roleSent = true;
-                    }
+                    if (!sse.started()) delta.put("role", "assistant");
                     return delta;
                 }
 
@@ -69,10 +64,7 @@ final class ChatCompletionsHandler {
                 @Override
                 public void onCompleteToolCall(CompleteToolCall toolCall) {
                     ObjectNode chunk = OpenAiFormat.chunk(id, created, modelId);
-                    ToolExecutionRequest call = toolCall.toolExecutionRequest();
-                    ObjectNode c = delta(chunk).putArray("tool_calls").addObject();
-                    c.put("index", toolCall.index()).put("id", call.id()).put("type", "function");
-                    c.putObject("function").put("name", call.name()).put("arguments", call.arguments());
+                    OpenAiFormat.toolCall(delta(chunk).putArray("tool_calls"), toolCall.index(), toolCall.toolExecutionRequest());
                     sse.send(chunk);
                 }
 

@@ -18,6 +18,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,19 +63,29 @@ public final class DocumentStore {
     }
 
     /** Adds (or replaces, by id) documents; returns only once they are durable on disk. */
-    synchronized List<Ingested> ingest(List<Map.Entry<String, String>> documents) {
-        InMemoryEmbeddingStore<TextSegment> next = InMemoryEmbeddingStore.fromJson(store.serializeToJson());
-        Map<String, Integer> nextCounts = new LinkedHashMap<>(segmentsByDocument);
-        List<Ingested> result = new java.util.ArrayList<>();
+    List<Ingested> ingest(List<Map.Entry<String, String>> documents) {
+        // Splitting and embedding need no lock (retrieval goes on meanwhile); only applying them to the store is serialized.
+        List<Embedded> embedded = new ArrayList<>();
         for (Map.Entry<String, String> doc : documents) {
             String id = doc.getKey();
-            if (nextCounts.containsKey(id)) next.removeAll(metadataKey(DOCUMENT_ID).isEqualTo(id));
             List<TextSegment> segments = splitter.split(Document.from(doc.getValue(), Metadata.from(DOCUMENT_ID, id)));
             for (int i = 0; i < segments.size(); i++) segments.get(i).metadata().put(SEGMENT, i);
-            List<Embedding> vectors = embeddings.embedAll(segments).content();
-            next.addAll(vectors, segments);
-            nextCounts.put(id, segments.size());
-            result.add(new Ingested(id, segments.size()));
+            embedded.add(new Embedded(id, segments, embeddings.embedAll(segments).content()));
+        }
+        return apply(embedded);
+    }
+
+    private record Embedded(String id, List<TextSegment> segments, List<Embedding> vectors) {}
+
+    private synchronized List<Ingested> apply(List<Embedded> documents) {
+        InMemoryEmbeddingStore<TextSegment> next = InMemoryEmbeddingStore.fromJson(store.serializeToJson());
+        Map<String, Integer> nextCounts = new LinkedHashMap<>(segmentsByDocument);
+        List<Ingested> result = new ArrayList<>();
+        for (Embedded doc : documents) {
+            if (nextCounts.containsKey(doc.id())) next.removeAll(metadataKey(DOCUMENT_ID).isEqualTo(doc.id()));
+            next.addAll(doc.vectors(), doc.segments());
+            nextCounts.put(doc.id(), doc.segments().size());
+            result.add(new Ingested(doc.id(), doc.segments().size()));
         }
         persist(next, nextCounts);
         store = next;

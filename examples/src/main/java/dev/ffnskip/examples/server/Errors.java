@@ -3,21 +3,10 @@ package dev.ffnskip.examples.server;
 import dev.ffnskip.jlama.ModelBusyException;
 import dev.ffnskip.jlama.generate.PromptTooLongException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
-import java.util.function.Supplier;
 
 /** Maps exceptions from the model layer to OpenAI-style API errors. */
 final class Errors {
     private Errors() {}
-
-    static <T> T translate(Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (ApiError e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw toApiError(e);
-        }
-    }
 
     static ApiError toApiError(Throwable error) {
         Throwable e = error;

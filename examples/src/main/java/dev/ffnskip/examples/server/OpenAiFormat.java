@@ -24,7 +24,7 @@ final class OpenAiFormat {
         List<ToolExecutionRequest> calls = response.aiMessage().toolExecutionRequests();
         if (calls != null && !calls.isEmpty()) {
             message.putNull("content");
-            toolCalls(message.putArray("tool_calls"), calls, false);
+            toolCalls(message.putArray("tool_calls"), calls);
         } else {
             message.put("content", response.aiMessage().text() == null ? "" : response.aiMessage().text());
         }
@@ -50,15 +50,17 @@ final class OpenAiFormat {
         return choice.putObject("delta");
     }
 
-    static void toolCalls(ArrayNode into, List<ToolExecutionRequest> calls, boolean withIndex) {
-        for (int i = 0; i < calls.size(); i++) {
-            ToolExecutionRequest call = calls.get(i);
-            ObjectNode c = into.addObject();
-            if (withIndex) c.put("index", i);
-            c.put("id", call.id());
-            c.put("type", "function");
-            c.putObject("function").put("name", call.name()).put("arguments", call.arguments());
-        }
+    static void toolCalls(ArrayNode into, List<ToolExecutionRequest> calls) {
+        for (ToolExecutionRequest call : calls) toolCall(into, null, call);
+    }
+
+    /** One tool call in OpenAI's form; streamed calls carry their {@code index}, whole messages none. */
+    static void toolCall(ArrayNode into, Integer index, ToolExecutionRequest call) {
+        ObjectNode c = into.addObject();
+        if (index != null) c.put("index", index);
+        c.put("id", call.id());
+        c.put("type", "function");
+        c.putObject("function").put("name", call.name()).put("arguments", call.arguments());
     }
 
     static String finishReason(FinishReason reason) {

@@ -58,8 +58,10 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (IOException e) {
             logger.debug("Client of {} {} went away: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
         } catch (RuntimeException e) {
-            logger.error("Request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-            respondError(exchange, Errors.toApiError(e));
+            ApiError error = Errors.toApiError(e); // e.g. a prompt too long for the model is the client's error
+            if (error.status() >= 500) logger.error("Request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+            else logger.debug("Request {} {} rejected: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
+            respondError(exchange, error);
         } finally {
             exchange.close();
         }

@@ -85,14 +85,14 @@ final class RagHandler {
         }
         StringBuilder context = new StringBuilder();
         for (Content c : passages) context.append(context.isEmpty() ? "" : "\n").append(c.textSegment().text());
-        FfnSkipChatRequestParameters.Builder parameters = FfnSkipChatRequestParameters.builder().maxOutputTokens(body.path("max_tokens").asInt(64));
-        JsonNode skip = body.get("ffn_skip");
-        if (skip != null && skip.has("enabled")) parameters.skipEnabled(skip.get("enabled").asBoolean());
+        Integer maxTokens = ChatCompletionRequest.integer(body, "max_tokens", 1);
+        FfnSkipChatRequestParameters.Builder parameters = FfnSkipChatRequestParameters.builder().maxOutputTokens(maxTokens != null ? maxTokens : 64);
+        ChatCompletionRequest.skipSettings(body.get("ffn_skip"), parameters); // the same checks as chat completions
         ChatRequest request = ChatRequest.builder()
             .messages(UserMessage.from("Context:\n" + context + "\n\nQuestion: " + q.asText()))
             .parameters(parameters.build())
             .build();
-        ChatResponse response = Errors.translate(() -> chatModel.chat(request));
+        ChatResponse response = chatModel.chat(request);
 
         ObjectNode out = HttpExchanges.JSON.createObjectNode();
         out.put("answer", response.aiMessage().text());
