@@ -225,20 +225,19 @@ public final class BenchReport {
     // statistics
 
     static double[] pairedRatios(BenchRunner.Measured m, BenchRunner.Measured reference) {
-        List<Double> out = new ArrayList<>();
-        for (Sample a : m.samples()) {
-            for (Sample b : reference.samples()) {
-                if (a.round() == b.round()) out.add(a.decodeTokensPerSecond() / b.decodeTokensPerSecond());
-            }
-        }
-        return out.stream().mapToDouble(Double::doubleValue).toArray();
+        return pairedRatios(m, reference, Sample::decodeTokensPerSecond);
     }
 
     static double[] pairedPrefillRatios(BenchRunner.Measured m, BenchRunner.Measured reference) {
+        return pairedRatios(m, reference, Sample::prefillTokensPerSecond);
+    }
+
+    /** Per round, {@code metric} of {@code m} over {@code metric} of {@code reference} in the same round. */
+    private static double[] pairedRatios(BenchRunner.Measured m, BenchRunner.Measured reference, ToDoubleFunction<Sample> metric) {
         List<Double> out = new ArrayList<>();
         for (Sample a : m.samples()) {
             for (Sample b : reference.samples()) {
-                if (a.round() == b.round()) out.add(a.prefillTokensPerSecond() / b.prefillTokensPerSecond());
+                if (a.round() == b.round()) out.add(metric.applyAsDouble(a) / metric.applyAsDouble(b));
             }
         }
         return out.stream().mapToDouble(Double::doubleValue).toArray();

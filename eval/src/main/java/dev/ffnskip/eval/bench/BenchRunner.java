@@ -173,9 +173,7 @@ public final class BenchRunner {
                     chatModels.add(off);
                     variants.add(new Variant(CHAT_GATE_OFF, "chat", 0, disabled.describe(), round -> chat(off, chatText, layers, round, chatPromptTokens), new ArrayList<>()));
                     for (double s : config.skipRatios()) {
-                        SkipPolicy policy = ForcedSkip.asSkipPolicy(s, layers);
-                        // s too small to skip a whole layer per step: the gate runs (cosines measured) but never saturates
-                        SkipPolicy effective = policy != null ? policy : SkipPolicy.builder().threshold(1.0).layerThresholds(infinite(layers)).protectFirst(0).protectLast(0).warmupTokens(0).build();
+                        SkipPolicy effective = ForcedSkip.asSkipPolicy(s, layers);
                         FfnSkipChatModel m = chatModel(ours, effective, config.decodeSteps());
                         chatModels.add(m);
                         variants.add(new Variant(chatKey(s), "chat", s, effective.describe() + " (skips " + ForcedSkip.skippedPerStep(s, layers) + " middle layers per step)",
@@ -226,12 +224,6 @@ public final class BenchRunner {
                 stockModel.close();
             }
         }
-    }
-
-    private static List<Double> infinite(int layers) {
-        List<Double> t = new ArrayList<>();
-        for (int i = 0; i < layers; i++) t.add(Double.POSITIVE_INFINITY);
-        return t;
     }
 
     private static Sample runOurs(FfnSkipModel model, GatePolicy policy, int round, int[] prompt, int steps) {

@@ -89,11 +89,15 @@ public final class ForcedSkip {
     /**
      * An adaptive-gate {@link SkipPolicy} that skips {@code round(ratio x layers)} middle layers per step on any model:
      * the layer before the block saturates every token (threshold 1e-30, i.e. any non-negative cosine), no other layer
-     * can, and the per-token cap stops the skipping at the end of the block. Null when nothing would be skipped.
+     * can, and the per-token cap stops the skipping at the end of the block. When {@code ratio} is too small to skip a
+     * whole layer per step, the gate still runs (cosines measured) but no layer ever saturates a token.
      */
     public static SkipPolicy asSkipPolicy(double ratio, int layers) {
         int count = skippedPerStep(ratio, layers);
-        if (count == 0) return null;
+        if (count == 0) {
+            List<Double> never = Collections.nCopies(layers, Double.POSITIVE_INFINITY);
+            return SkipPolicy.builder().threshold(1.0).layerThresholds(never).protectFirst(0).protectLast(0).warmupTokens(0).build();
+        }
         if (count >= layers - 1) throw new IllegalArgumentException("cannot skip " + count + " of " + layers + " layers with a saturating layer before them");
         int start = Math.max(1, (layers - count) / 2);
         List<Double> thresholds = new ArrayList<>();

@@ -3,7 +3,6 @@ package dev.ffnskip.eval.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /** Process-wide memory figures from {@code /proc/self/status} and the load average; NaN where unavailable. */
 public final class ProcStatus {
@@ -41,9 +40,5 @@ public final class ProcStatus {
         } catch (IOException | RuntimeException e) {
             return new double[0];
         }
-    }
-
-    static String describeLoad(double[] load) {
-        return load.length == 3 ? String.format(Locale.ROOT, "%.2f %.2f %.2f", load[0], load[1], load[2]) : "n/a";
     }
 }

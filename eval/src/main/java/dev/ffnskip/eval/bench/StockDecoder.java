@@ -35,10 +35,6 @@ final class StockDecoder {
         }
     }
 
-    AbstractModel model() {
-        return model;
-    }
-
     /** Prefills {@code prompt} and runs {@code steps} greedy decode steps; returns the timings and the last token. */
     Sample run(int round, int[] prompt, int steps) {
         long start = System.nanoTime();

@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -171,6 +172,19 @@ public final class CalibrateCommand implements Callable<Integer> {
                     ranking.sort(Comparator.comparingDouble((Integer l) -> changed[l]).thenComparingDouble(l -> -stats.meanCosine(l)));
                 }
                 log.println("layers from least to most sensitive: " + ranking);
+                // Per-layer thresholds at each quantile of the dense cosines (the last layer never saturates a token).
+                Map<Double, List<Double>> thresholdsAt = new HashMap<>();
+                for (List<Double> qs : List.of(quantiles, localQuantiles)) {
+                    for (double q : qs) {
+                        thresholdsAt.computeIfAbsent(q, key -> {
+                            List<Double> t = new ArrayList<>();
+                            for (int l = 0; l < layers; l++) {
+                                t.add(l == layers - 1 ? Double.POSITIVE_INFINITY : Math.min(1.0, Math.max(1e-6, stats.cosineQuantile(l, key))));
+                            }
+                            return t;
+                        });
+                    }
+                }
                 for (int w : warmups) {
                     for (int k : layerCounts) {
                         if (k > ranking.size()) continue;
@@ -180,15 +194,11 @@ public final class CalibrateCommand implements Callable<Integer> {
                             candidateNames.add(String.format(Locale.ROOT, "fixed k=%d w=%d", k, w));
                         }
                         for (double q : quantiles) {
-                            List<Double> t = new ArrayList<>();
-                            for (int l = 0; l < layers; l++) t.add(l == layers - 1 ? Double.POSITIVE_INFINITY : Math.min(1.0, Math.max(1e-6, stats.cosineQuantile(l, q))));
-                            candidates.add(new LayerwiseSkipPolicy(layers, t, skip, w, k));
+                            candidates.add(new LayerwiseSkipPolicy(layers, thresholdsAt.get(q), skip, w, k));
                             candidateNames.add(String.format(Locale.ROOT, "layerwise k=%d q=%.2f w=%d", k, q, w));
                         }
                         for (double q : localQuantiles) {
-                            List<Double> t = new ArrayList<>();
-                            for (int l = 0; l < layers; l++) t.add(l == layers - 1 ? Double.POSITIVE_INFINITY : Math.min(1.0, Math.max(1e-6, stats.cosineQuantile(l, q))));
-                            candidates.add(new LayerwiseSkipPolicy(layers, t, skip, w, k, false));
+                            candidates.add(new LayerwiseSkipPolicy(layers, thresholdsAt.get(q), skip, w, k, false));
                             candidateNames.add(String.format(Locale.ROOT, "local k=%d q=%.2f w=%d", k, q, w));
                         }
                     }

@@ -32,14 +32,6 @@ public final class Evaluation {
         if (items.isEmpty()) throw new IllegalArgumentException("no items selected from " + data + " (split " + split.label() + ", limit " + limit + ")");
     }
 
-    public Task task() {
-        return task;
-    }
-
-    public List<EvalItem> items() {
-        return items;
-    }
-
     /** The outcome of one run: the JSON summary and the per-item results. */
     public record Outcome(ObjectNode summary, List<ItemResult> results) {
         public double metric(String name) {

@@ -26,15 +26,10 @@ import java.util.Set;
 public final class SharedPrefixDecoder {
     private SharedPrefixDecoder() {}
 
-    /** Receives every computed FFN's signals of a decode (for calibration statistics). */
-    public interface SignalListener {
-        void onSignal(int step, int layer, float cosine, float ffnToResidualNorm);
-    }
-
     /** One policy's decode: generated ids (end token included), text, gate counters; the shared prefill's time is reported with each. */
     public record Decode(int[] tokens, String text, long decodeSteps, long ffnSkipped, long layersDropped, long decodeNanos, long prefillNanos, int promptTokens) {}
 
-    public static List<Decode> decode(FfnSkipModel model, int[] prompt, List<? extends GatePolicy> policies, int maxNewTokens, List<SignalListener> listeners) {
+    public static List<Decode> decode(FfnSkipModel model, int[] prompt, List<? extends GatePolicy> policies, int maxNewTokens) {
         GatedLlamaModel m = model.jlama();
         int layers = m.numberOfLayers();
         int vocabulary = m.getConfig().vocabularySize;
@@ -57,26 +52,8 @@ public final class SharedPrefixDecoder {
             long prefillNanos = System.nanoTime() - start;
             ResidualCosine signal = new ResidualCosine();
             for (int p = 0; p < policies.size(); p++) {
-                SignalListener listener = listeners == null ? null : listeners.get(p);
-                FfnGate inner = policies.get(p).newGate(layers);
-                int[] step = new int[1];
-                FfnGate gate = listener == null ? inner : new FfnGate() {
-                    @Override
-                    public void beginStep(int s) {
-                        inner.beginStep(s);
-                    }
-
-                    @Override
-                    public LayerAction action(int layer) {
-                        return inner.action(layer);
-                    }
-
-                    @Override
-                    public void observe(int layer, float cosine, float norm) {
-                        listener.onSignal(step[0], layer, cosine, norm);
-                        inner.observe(layer, cosine, norm);
-                    }
-                };
+                FfnGate gate = policies.get(p).newGate(layers);
+                int step = 0;
                 long[] counts = new long[2];
                 GatedLlamaModel.LayerRecorder recorder = (layer, action, cosine) -> {
                     if (action == LayerAction.SKIP_FFN) counts[0]++;
@@ -89,7 +66,7 @@ public final class SharedPrefixDecoder {
                 int position = prompt.length;
                 long decodeStart = System.nanoTime();
                 while (!ends.contains(next) && n < maxNewTokens && position < context) {
-                    gate.beginStep(step[0]);
+                    gate.beginStep(step);
                     AbstractTensor hidden = m.decodeStep(next, position, kv, gate, signal, recorder);
                     try {
                         next = m.sample(hidden, 0f, 0f, logits);
@@ -97,14 +74,14 @@ public final class SharedPrefixDecoder {
                         hidden.close();
                     }
                     position++;
-                    step[0]++;
+                    step++;
                     tokens[n++] = next;
                 }
                 long decodeNanos = System.nanoTime() - decodeStart;
                 int[] ids = Arrays.copyOf(tokens, n);
                 boolean ended = ends.contains(ids[n - 1]);
                 String text = model.decode(ended ? Arrays.copyOf(ids, n - 1) : ids);
-                out.add(new Decode(ids, text, step[0], counts[0], counts[1], decodeNanos, prefillNanos, prompt.length));
+                out.add(new Decode(ids, text, step, counts[0], counts[1], decodeNanos, prefillNanos, prompt.length));
             }
         } finally {
             kv.close();

@@ -58,10 +58,6 @@ public abstract class Task {
     /** Runs one item under each policy (same prompts and decoding settings); one result per policy, in order. */
     public abstract List<ItemResult> runMany(FfnSkipModel model, List<? extends GatePolicy> policies, EvalItem item, TaskOptions options);
 
-    public ItemResult run(FfnSkipModel model, GatePolicy policy, EvalItem item, TaskOptions options) {
-        return runMany(model, List.of(policy), item, options).get(0);
-    }
-
     /** Reads every row of {@code data} and prepares its prompts, in file order. */
     public List<EvalItem> load(FfnSkipModel model, Path data, TaskOptions options) {
         List<EvalItem> items = new ArrayList<>();

@@ -8,10 +8,6 @@ package dev.ffnskip.eval.task;
  * @param prefixWords continuation: words of the text used as the prompt
  */
 public record TaskOptions(int maxNewTokens, int maxTextTokens, int prefixWords) {
-    public static TaskOptions defaults() {
-        return new TaskOptions(0, 0, 8);
-    }
-
     public int newTokensOr(int taskDefault) {
         return maxNewTokens > 0 ? maxNewTokens : taskDefault;
     }

@@ -55,7 +55,17 @@ class ForcedSkipTest {
             assertThat(skipped.get(0)).isEqualTo(start);
             assertThat(skipped.get(count - 1)).isEqualTo(start + count - 1);
         }
-        assertThat(ForcedSkip.asSkipPolicy(0.01, 16)).isNull();
+        // Too small to skip a layer per step: the gate runs and measures, but no cosine ever saturates a token.
+        SkipPolicy never = ForcedSkip.asSkipPolicy(0.01, 16);
+        assertThat(never.mayDeviateFromDense()).isTrue();
+        FfnGate gate = never.newGate(16);
+        for (int step = 0; step < 4; step++) {
+            gate.beginStep(step);
+            for (int l = 0; l < 16; l++) {
+                assertThat(gate.action(l)).isEqualTo(LayerAction.COMPUTE);
+                gate.observe(l, 1f, 0f);
+            }
+        }
     }
 
     @Test

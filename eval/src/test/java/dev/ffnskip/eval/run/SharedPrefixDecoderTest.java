@@ -32,7 +32,7 @@ class SharedPrefixDecoderTest {
         for (String line : lines) {
             String q = json.readTree(line).get("messages").get(0).get("content").asText();
             int[] prompt = model.encode(model.promptSupport().orElseThrow().builder().addUserMessage(q).build());
-            List<SharedPrefixDecoder.Decode> shared = SharedPrefixDecoder.decode(model, prompt, policies, 24, null);
+            List<SharedPrefixDecoder.Decode> shared = SharedPrefixDecoder.decode(model, prompt, policies, 24);
             for (int p = 0; p < policies.size(); p++) {
                 GenerationResult alone = model.generate(prompt, GenerationRequest.builder().maxNewTokens(24).gate(policies.get(p)).build());
                 assertThat(shared.get(p).tokens()).as("policy %s", policies.get(p).describe()).containsExactly(alone.tokenIds());
