@@ -1,12 +1,15 @@
 package dev.ffnskip.jlama;
 
+import dev.ffnskip.jlama.load.ModelFingerprint;
 import java.nio.file.Path;
 
 /**
  * What was loaded and how it runs.
  *
- * @param path the folder Jlama reads (a Q4 cache copy when quantized)
- * @param sourcePath the folder the user named
+ * @param path the folder Jlama reads (a Q4 or GGUF-converted cache copy)
+ * @param sourcePath the folder or GGUF file the user named
+ * @param name the model's name: the folder name, or the GGUF file name without {@code .gguf}
+ * @param fingerprint the content fingerprint of the weights (what calibrated policies are keyed by)
  * @param weightType decoder weight type (F32, BF16, Q4)
  * @param workingQuantizationType activation type fed to the matmuls after Jlama's fallbacks (I8, BF16, F32)
  * @param contextLength positions a sequence can use (Jlama 0.8.4 loses a few at the end of the configured window)
@@ -15,6 +18,8 @@ import java.nio.file.Path;
 public record ModelInfo(
     Path path,
     Path sourcePath,
+    String name,
+    ModelFingerprint fingerprint,
     String architecture,
     int layers,
     int hiddenSize,
@@ -25,8 +30,8 @@ public record ModelInfo(
     String workingQuantizationType,
     String tensorOperations
 ) {
-    /** The folder name, e.g. {@code skipbench-28m}. */
-    public String name() {
-        return sourcePath.getFileName().toString();
+    /** Weight and activation types as one key, e.g. {@code F32/F32} or {@code Q4/I8}: what a calibration holds for. */
+    public String precision() {
+        return weightType + "/" + workingQuantizationType;
     }
 }

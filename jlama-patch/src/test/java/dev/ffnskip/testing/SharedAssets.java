@@ -43,6 +43,13 @@ public final class SharedAssets {
         return model("skipbench-28m");
     }
 
+    /** The real reference model: SmolLM2-135M-Instruct as its Q4_1 GGUF file. */
+    public static Path smollm2() {
+        Path file = model("smollm2-135m-instruct").resolve("SmolLM2-135M-Instruct.Q4_1.gguf");
+        if (!Files.isRegularFile(file)) throw new IllegalStateException("Shared model file missing: " + file);
+        return file;
+    }
+
     public static Path stories() {
         return model("stories260K");
     }

@@ -1,8 +1,7 @@
 package dev.ffnskip.jlama.load;
 
 import com.github.tjake.jlama.model.AbstractModel;
-import com.github.tjake.jlama.model.ModelSupport;
-import com.github.tjake.jlama.model.llama.LlamaTokenizer;
+import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.safetensors.Config;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.SafeTensorSupport;
@@ -11,7 +10,6 @@ import com.github.tjake.jlama.util.JsonSupport;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.ffnskip.jlama.model.GatedLlamaModel;
 import dev.ffnskip.jlama.ops.TensorOperationsGuard;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,12 +28,36 @@ public final class ModelLoader {
 
     private ModelLoader() {}
 
-    /** A validated folder ready for Jlama, plus the Jlama type arguments both loaders use. */
-    public record Prepared(ModelFolder folder, ModelFolder source, DType workingQuantizationType, Optional<DType> modelQuantization) {}
+    /**
+     * A validated folder ready for Jlama, plus the Jlama type arguments both loaders use.
+     *
+     * @param folder the folder Jlama reads (a Q4 copy when quantized)
+     * @param source the Hugging Face folder the weights come from (for a GGUF file, its converted copy)
+     * @param origin the path the user named: a folder or a {@code .gguf} file
+     * @param fingerprint the content fingerprint of the model the user named
+     */
+    public record Prepared(
+        ModelFolder folder,
+        ModelFolder source,
+        Path origin,
+        ModelFingerprint fingerprint,
+        DType workingQuantizationType,
+        Optional<DType> modelQuantization
+    ) {
+        /** The model's name as the user named it: the folder name, or the GGUF file name without its extension. */
+        public String name() {
+            return origin.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+        }
+    }
 
-    /** Validates {@code dir}, makes the Q4 copy if asked, and decides Jlama's type arguments. */
+    /**
+     * Validates {@code dir} (a Hugging Face folder, a {@code .gguf} file, or a folder holding one), converts a GGUF
+     * file once into the cache, makes the Q4 copy if asked, and decides Jlama's type arguments.
+     */
     public static Prepared prepare(Path dir, LoadOptions options) {
-        ModelFolder source = ModelFolder.open(dir);
+        Path origin = dir == null ? null : dir.toAbsolutePath().normalize();
+        Path folderPath = GgufImport.ggufOf(origin).map(gguf -> GgufImport.converted(gguf, options.cacheDirectory())).orElse(origin);
+        ModelFolder source = ModelFolder.open(folderPath);
         if (options.workingDirectory() != null && !Files.isDirectory(options.workingDirectory())) {
             throw new ModelLoadException("Working directory does not exist: " + options.workingDirectory());
         }
@@ -48,7 +70,7 @@ public final class ModelLoader {
         Optional<DType> modelQuantization = options.workingQuantizationType() == DType.F32 && folder.weightType().equals("BF16")
             ? Optional.of(DType.F32)
             : Optional.empty();
-        return new Prepared(folder, source, options.workingQuantizationType(), modelQuantization);
+        return new Prepared(folder, source, origin, ModelFingerprint.of(source), options.workingQuantizationType(), modelQuantization);
     }
 
     /** Loads the gated model. */
@@ -58,7 +80,7 @@ public final class ModelLoader {
         Path dir = prepared.folder().path();
         try {
             Config config = JsonSupport.om.readValue(dir.resolve(ModelFolder.CONFIG).toFile(), prepared.folder().architecture().configClass());
-            LlamaTokenizer tokenizer = new LlamaTokenizer(dir);
+            Tokenizer tokenizer = Tokenizers.forFolder(dir);
             WeightLoader weights = SafeTensorSupport.loadWeights(dir.toFile());
             return new GatedLlamaModel(
                 AbstractModel.InferenceType.FULL_GENERATION,
@@ -77,21 +99,16 @@ public final class ModelLoader {
         }
     }
 
-    /** Loads unmodified Jlama ({@code ModelSupport.loadModel}) from the same prepared folder and type arguments. */
+    /** Loads unmodified Jlama from the same prepared folder and type arguments (see {@link StockJlama#build}). */
     public static AbstractModel loadStock(Prepared prepared) {
         TensorOperationsGuard.ensureCorrect();
-        File dir = prepared.folder().path().toFile();
-        return ModelSupport.loadModel(
-            AbstractModel.InferenceType.FULL_GENERATION,
-            dir,
-            null,
-            DType.F32,
-            prepared.workingQuantizationType(),
-            prepared.modelQuantization(),
-            Optional.empty(),
-            Optional.empty(),
-            SafeTensorSupport::loadWeights
-        );
+        Path dir = prepared.folder().path();
+        try {
+            Config config = JsonSupport.om.readValue(dir.resolve(ModelFolder.CONFIG).toFile(), prepared.folder().architecture().configClass());
+            return StockJlama.build(prepared, config, null);
+        } catch (IOException e) {
+            throw new ModelLoadException("Cannot load " + dir + " with stock Jlama: " + e.getMessage(), e);
+        }
     }
 
     /** Jlama's worker pool size is fixed once per JVM; later different requests are reported, not fatal. */

@@ -3,7 +3,6 @@ package dev.ffnskip.jlama.load;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.functions.Generator;
 import com.github.tjake.jlama.model.llama.LlamaModel;
-import com.github.tjake.jlama.model.llama.LlamaTokenizer;
 import com.github.tjake.jlama.model.mistral.MistralModel;
 import com.github.tjake.jlama.model.qwen2.Qwen2Model;
 import com.github.tjake.jlama.safetensors.Config;
@@ -56,39 +55,50 @@ public final class StockJlama implements AutoCloseable {
             // Stock generate keeps its KV cache in memory-mapped files under the working directory; use a private one we can delete.
             Path workingDirectory = Files.createTempDirectory("ffn-skip-stock-kv");
             config.setWorkingDirectory(workingDirectory.toFile());
-            Tokenizer tokenizer = new LlamaTokenizer(dir);
-            WeightLoader weights = SafeTensorSupport.loadWeights(dir.toFile());
-            DType wq = prepared.workingQuantizationType();
-            Optional<DType> mq = prepared.modelQuantization();
-            AbstractModel.InferenceType type = AbstractModel.InferenceType.FULL_GENERATION;
-            AbstractModel model = switch (prepared.folder().architecture()) {
-                case LLAMA -> new LlamaModel(type, config, weights, tokenizer, DType.F32, wq, mq) {
-                    @Override
-                    public int sample(AbstractTensor output, float temperature, float uniformSample, AbstractTensor logits) {
-                        return record(sampled, super.sample(output, temperature, uniformSample, logits));
-                    }
-                };
-                case MISTRAL -> new MistralModel(type, config, weights, tokenizer, DType.F32, wq, mq) {
-                    @Override
-                    public int sample(AbstractTensor output, float temperature, float uniformSample, AbstractTensor logits) {
-                        return record(sampled, super.sample(output, temperature, uniformSample, logits));
-                    }
-                };
-                case QWEN2 -> new Qwen2Model(type, config, weights, tokenizer, DType.F32, wq, mq) {
-                    @Override
-                    public int sample(AbstractTensor output, float temperature, float uniformSample, AbstractTensor logits) {
-                        return record(sampled, super.sample(output, temperature, uniformSample, logits));
-                    }
-                };
-            };
+            AbstractModel model = build(prepared, config, sampled);
             return new StockJlama(model, sampled, workingDirectory);
         } catch (IOException e) {
             throw new ModelLoadException("Cannot load " + dir + " with stock Jlama: " + e.getMessage(), e);
         }
     }
 
+    /**
+     * The stock model class of the architecture, built as {@code ModelSupport.loadModel} builds it but with the
+     * folder's tokenizer chosen by {@link Tokenizers} (Jlama's own unless it mis-tokenizes the vocabulary).
+     *
+     * @param sampled receives every sampled id, or null
+     */
+    static AbstractModel build(ModelLoader.Prepared prepared, Config config, List<Integer> sampled) {
+        Path dir = prepared.folder().path();
+        Tokenizer tokenizer = Tokenizers.forFolder(dir);
+        WeightLoader weights = SafeTensorSupport.loadWeights(dir.toFile());
+        DType wq = prepared.workingQuantizationType();
+        Optional<DType> mq = prepared.modelQuantization();
+        AbstractModel.InferenceType type = AbstractModel.InferenceType.FULL_GENERATION;
+        return switch (prepared.folder().architecture()) {
+            case LLAMA -> new LlamaModel(type, config, weights, tokenizer, DType.F32, wq, mq) {
+                @Override
+                public int sample(AbstractTensor output, float temperature, float uniformSample, AbstractTensor logits) {
+                    return record(sampled, super.sample(output, temperature, uniformSample, logits));
+                }
+            };
+            case MISTRAL -> new MistralModel(type, config, weights, tokenizer, DType.F32, wq, mq) {
+                @Override
+                public int sample(AbstractTensor output, float temperature, float uniformSample, AbstractTensor logits) {
+                    return record(sampled, super.sample(output, temperature, uniformSample, logits));
+                }
+            };
+            case QWEN2 -> new Qwen2Model(type, config, weights, tokenizer, DType.F32, wq, mq) {
+                @Override
+                public int sample(AbstractTensor output, float temperature, float uniformSample, AbstractTensor logits) {
+                    return record(sampled, super.sample(output, temperature, uniformSample, logits));
+                }
+            };
+        };
+    }
+
     private static int record(List<Integer> sampled, int token) {
-        sampled.add(token);
+        if (sampled != null) sampled.add(token);
         return token;
     }
 
