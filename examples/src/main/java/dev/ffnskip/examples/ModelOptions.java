@@ -7,12 +7,12 @@ import picocli.CommandLine.Option;
 
 /** Model selection options shared by the example commands. */
 public final class ModelOptions {
-    /** Where the shared demo model lives relative to the repository root. */
-    public static final Path DEFAULT_MODEL = Path.of("..", "shared", "models", "skipbench-28m");
+    /** The reference model (SmolLM2-135M-Instruct as its Q4_1 GGUF file), relative to the repository root. */
+    public static final Path DEFAULT_MODEL = Path.of("..", "shared", "models", "smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf");
 
     /** Weight and activation precision. */
     public enum Precision {
-        /** Weights as stored, float32 activations: the most exact setup. */
+        /** Weights as stored (a GGUF file's dequantized exactly to float32), float32 activations: the most exact setup. */
         f32,
         /** Weights as stored, Jlama's default activation quantization (I8 requested; BF16 for BF16 weights). */
         stored,
@@ -20,11 +20,11 @@ public final class ModelOptions {
         q4
     }
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model folder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "PATH", description = "A .gguf file, a folder holding one, or a Hugging Face folder (default: ${DEFAULT-VALUE}).")
     public Path model = DEFAULT_MODEL;
 
-    @Option(names = "--precision", description = "f32, stored or q4 (default: ${DEFAULT-VALUE}).")
-    public Precision precision = Precision.q4;
+    @Option(names = "--precision", description = "f32, stored or q4 (default: ${DEFAULT-VALUE}; q4 re-quantizes to Jlama's Q4, which loses quality on GGUF Q4_1 files).")
+    public Precision precision = Precision.f32;
 
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where pre-quantized copies are kept (default: ~/.cache/ffn-skip).")
     public Path cacheDir = LoadOptions.defaultCacheDirectory();

@@ -1,15 +1,16 @@
 package dev.ffnskip.examples;
 
-import dev.ffnskip.jlama.ModelInfo;
+import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.GateSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * Skip policy options shared by the example commands. Default: the shipped default gate for the model (the calibrated
- * one for skipbench-28m, the paper gate otherwise).
+ * Gate options shared by the example commands, resolved by {@link GateSettings}' one rule: {@code --no-skip} is dense,
+ * {@code --policy} a gate file, {@code --threshold}/{@code --warmup-tokens} the paper gate; combining them is an
+ * error; nothing is the model's default (its calibration, else dense).
  */
 public final class SkipOptions {
     @Option(names = "--policy", paramLabel = "FILE", description = "Gate policy JSON, e.g. written by the eval harness's calibrate.")
@@ -24,15 +25,16 @@ public final class SkipOptions {
     @Option(names = "--no-skip", description = "Run densely (gate off).")
     boolean noSkip;
 
-    public GatePolicy policy(ModelInfo model) {
-        if (noSkip) return GatePolicy.DENSE;
-        if (threshold != null || warmupTokens != null) {
-            SkipPolicy.Builder paper = SkipPolicy.defaults().toBuilder();
-            if (threshold != null) paper.threshold(threshold);
-            if (warmupTokens != null) paper.warmupTokens(warmupTokens);
-            return paper.build();
-        }
-        if (policyFile != null) return GatePolicies.read(policyFile);
-        return GatePolicies.defaultFor(model.name(), model.layers());
+    public GateSettings settings() {
+        return GateSettings.NONE
+            .withDense(noSkip)
+            .withPolicy(policyFile == null ? null : GatePolicies.read(policyFile))
+            .withThreshold(threshold)
+            .withWarmupTokens(warmupTokens);
+    }
+
+    /** The gate these options select for {@code model}; throws {@link IllegalArgumentException} for conflicting options. */
+    public GatePolicy policy(FfnSkipModel model) {
+        return settings().resolve(model.defaultPolicy().policy());
     }
 }

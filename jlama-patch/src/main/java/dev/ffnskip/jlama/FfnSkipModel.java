@@ -3,7 +3,9 @@ package dev.ffnskip.jlama;
 import com.github.tjake.jlama.safetensors.Config;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
+import dev.ffnskip.jlama.gate.CalibrationRegistry;
 import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.PolicyChoice;
 import dev.ffnskip.jlama.generate.DecodeSession;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
@@ -21,6 +23,8 @@ import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A loaded model with the FFN skip gate: the entry point of {@code jlama-patch}.
@@ -30,10 +34,12 @@ import java.util.function.BooleanSupplier;
  * {@link #maxWaiting()} waiting callers a request fails fast with {@link ModelBusyException}.
  */
 public final class FfnSkipModel implements AutoCloseable {
+    private static final Logger logger = LoggerFactory.getLogger(FfnSkipModel.class);
     private final GatedLlamaModel jlama;
     private final ModelInfo info;
     private final TokenBytes tokenBytes;
     private final TextGenerator generator;
+    private final PolicyChoice defaultPolicy;
     private final Semaphore turn = new Semaphore(1, true);
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile int maxWaiting = Integer.MAX_VALUE;
@@ -43,7 +49,9 @@ public final class FfnSkipModel implements AutoCloseable {
         Config c = jlama.getConfig();
         this.info = new ModelInfo(
             prepared.folder().path(),
-            prepared.source().path(),
+            prepared.origin(),
+            prepared.name(),
+            prepared.fingerprint(),
             prepared.folder().architecture().modelType(),
             jlama.numberOfLayers(),
             c.embeddingLength,
@@ -62,14 +70,19 @@ public final class FfnSkipModel implements AutoCloseable {
             if (id != null) endTokens.add(id.intValue());
         }
         this.generator = new TextGenerator(tokenBytes, endTokens);
+        this.defaultPolicy = CalibrationRegistry.standard().choose(info.fingerprint(), info.precision());
+        logger.info("{}: {}", info.name(), defaultPolicy.reason());
     }
 
-    /** Loads a local Hugging Face folder with default options (I8 working quantization, weights as stored). */
+    /** Loads a local Hugging Face folder or GGUF file with default options (I8 working quantization, weights as stored). */
     public static FfnSkipModel load(Path dir) {
         return load(dir, LoadOptions.defaults());
     }
 
-    /** Loads a local Hugging Face folder; never touches the network. */
+    /**
+     * Loads a local Hugging Face folder, a {@code .gguf} file or a folder holding one (converted once into the cache,
+     * see {@link LoadOptions#cacheDirectory()}); never touches the network.
+     */
     public static FfnSkipModel load(Path dir, LoadOptions options) {
         ModelLoader.Prepared prepared = ModelLoader.prepare(dir, options);
         return new FfnSkipModel(ModelLoader.loadGated(prepared, options), prepared);
@@ -77,6 +90,14 @@ public final class FfnSkipModel implements AutoCloseable {
 
     public ModelInfo info() {
         return info;
+    }
+
+    /**
+     * The gate this model runs when the caller names none: the calibration stored for these weights at this
+     * precision ({@link CalibrationRegistry}), else dense. Never a guess: an uncalibrated model does not skip.
+     */
+    public PolicyChoice defaultPolicy() {
+        return defaultPolicy;
     }
 
     /** The underlying Jlama model, for callers that need Jlama APIs directly. Not safe to use concurrently with generations. */

@@ -4,6 +4,7 @@ import dev.ffnskip.eval.run.Policies;
 import dev.ffnskip.eval.run.Policies.Mode;
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.GateSettings;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -40,7 +41,8 @@ public final class PolicyOptions {
         return Mode.parse(mode);
     }
 
-    public GatePolicy policy(String modelName, int layers) {
+    /** @param modelDefault the model's default gate ({@code FfnSkipModel.defaultPolicy()}), used for plain {@code --mode skip} */
+    public GatePolicy policy(GatePolicy modelDefault, int layers) {
         Mode m = mode();
         int pf = protectFirst != null ? protectFirst : SkipPolicy.DEFAULT_PROTECT_FIRST;
         int pl = protectLast != null ? protectLast : SkipPolicy.DEFAULT_PROTECT_LAST;
@@ -50,13 +52,14 @@ public final class PolicyOptions {
             case DENSE -> GatePolicy.DENSE;
             case SKIP -> {
                 if (targetSkip != null) throw new IllegalArgumentException("--target-skip is for random/layerdrop; use calibrate --target-skip to fit the gate");
-                if (policyFile != null && threshold != null) throw new IllegalArgumentException("give --threshold or --policy, not both");
-                if (policyFile != null) yield GatePolicies.read(policyFile);
-                if (threshold == null && protectFirst == null && protectLast == null && warmup == null) yield GatePolicies.defaultFor(modelName, layers);
-                SkipPolicy.Builder b = SkipPolicy.paperDefault().toBuilder().protectFirst(pf).protectLast(pl);
-                if (threshold != null) b.threshold(threshold);
-                if (warmup != null) b.warmupTokens(warmup);
-                yield b.build();
+                // The one rule of GateSettings: a policy file or paper-gate knobs (not both), else the model's default.
+                yield GateSettings.NONE
+                    .withPolicy(policyFile == null ? null : GatePolicies.read(policyFile))
+                    .withThreshold(threshold)
+                    .withProtectFirst(protectFirst)
+                    .withProtectLast(protectLast)
+                    .withWarmupTokens(warmup)
+                    .resolve(modelDefault);
             }
             case RANDOM -> Policies.random(targetSkip, layers, pf, pl, warmup != null ? warmup : 0, seed);
             case LAYERDROP -> Policies.layerDrop(targetSkip, pf, pl, warmup != null ? warmup : 0);

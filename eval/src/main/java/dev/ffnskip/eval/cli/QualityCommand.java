@@ -23,7 +23,7 @@ public final class QualityCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--task", required = true, paramLabel = "TASK", description = "factoid, context, summarize, perplexity, tools or continuation.")
+    @Option(names = "--task", required = true, paramLabel = "TASK", description = "factoid, context, summarize, perplexity, tools, continuation or chat.")
     String task;
 
     @Option(names = "--data", paramLabel = "FILE", description = "JSONL data file (default: the task's file under shared/eval).")
@@ -51,7 +51,7 @@ public final class QualityCommand implements Callable<Integer> {
     public Integer call() {
         Task t = Task.forName(task);
         try (ModelPool pool = model.open()) {
-            GatePolicy p = policy.policy(pool.modelName(), pool.layers());
+            GatePolicy p = policy.policy(pool.first().defaultPolicy().policy(), pool.layers());
             Evaluation evaluation = new Evaluation(new Runner(pool, model.progress()), t, DataOptions.dataFor(t, data), dataOptions.split(), dataOptions.limit, dataOptions.taskOptions());
             Map<String, int[]> dense = reference != null ? RunRecord.readTokens(reference) : null;
             ObjectNode extra = RunRecord.JSON.createObjectNode();

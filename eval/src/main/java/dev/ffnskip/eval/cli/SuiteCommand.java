@@ -93,7 +93,7 @@ public final class SuiteCommand implements Callable<Integer> {
                 Path dir = out.resolve(pool.modelName()).resolve(task.name());
                 Map<String, GatePolicy> gates = new LinkedHashMap<>();
                 gates.put("dense", GatePolicy.DENSE);
-                if (!noDefault) gates.put("default", GatePolicies.defaultFor(pool.modelName(), layers));
+                if (!noDefault) gates.put("default", pool.first().defaultPolicy().policy());
                 policies.forEach((n, f) -> gates.put(n, GatePolicies.read(f)));
                 for (double t : paperThresholds) gates.put(String.format(Locale.ROOT, "paper@%.4f", t), Policies.paper(t).toBuilder().warmupTokens(paperWarmup).build());
 

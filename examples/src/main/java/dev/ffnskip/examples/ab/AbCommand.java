@@ -56,7 +56,7 @@ public final class AbCommand implements Callable<Integer> {
         if (chain) return runChains(out);
         AbReport report;
         try (AbRunner runner = AbRunner.open(model.model, model.loadOptions())) {
-            GatePolicy policy = skip.policy(runner.info());
+            GatePolicy policy = skip.policy(runner.gated());
             out.println(runner.describe(prompts.size(), maxTokens, policy));
             report = runner.run(prompts, maxTokens, repeat, policy, out);
         }
@@ -71,7 +71,7 @@ public final class AbCommand implements Callable<Integer> {
     private int runChains(PrintStream out) throws Exception {
         ChainComparison comparison = new ChainComparison();
         try (FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions())) {
-            GatePolicy policy = skip.policy(shared.info());
+            GatePolicy policy = skip.policy(shared);
             out.printf("ffn-skip chain A/B on %s: a RAG chain and a tool agent, greedy; skip policy: %s%n", shared.info().name(), policy.describe());
             comparison.run(shared, policy, out);
         }

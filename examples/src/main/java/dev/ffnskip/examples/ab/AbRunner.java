@@ -33,11 +33,16 @@ final class AbRunner implements AutoCloseable {
         return gated.info();
     }
 
+    FfnSkipModel gated() {
+        return gated;
+    }
+
     String describe(int prompts, int maxTokens, GatePolicy policy) {
         ModelInfo i = gated.info();
         return String.format(
-            "ffn-skip A/B on %s: %d layers, %s weights, %s activations, %s%n%d prompts, at most %d new tokens, greedy; skip policy: %s",
-            i.name(), i.layers(), i.weightType(), i.workingQuantizationType(), i.tensorOperations(), prompts, maxTokens, policy.describe()
+            "ffn-skip A/B on %s: %d layers, %s weights, %s activations, %s%n%d prompts, at most %d new tokens, greedy; skip policy: %s%nmodel default: %s",
+            i.name(), i.layers(), i.weightType(), i.workingQuantizationType(), i.tensorOperations(), prompts, maxTokens, policy.describe(),
+            gated.defaultPolicy().reason()
         );
     }
 

@@ -49,7 +49,7 @@ public final class AgentCommand implements Callable<Integer> {
         try (FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions())) {
             FfnSkipChatModel chat = FfnSkipChatModel.builder()
                 .model(shared)
-                .gatePolicy(skip.policy(shared.info()))
+                .gatePolicy(skip.policy(shared))
                 .temperature(0.0) // greedy: the same question gives the same tool calls
                 .listeners(new TurnPrinter(out))
                 .build();

@@ -48,7 +48,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions());
-        GatePolicy policy = skip.policy(shared.info());
+        GatePolicy policy = skip.policy(shared);
         shared.setMaxWaiting(maxQueue);
         String id = modelId != null ? modelId : shared.info().name();
         FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).gatePolicy(policy).temperature(temperature).build();

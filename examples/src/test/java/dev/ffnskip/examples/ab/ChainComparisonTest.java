@@ -15,7 +15,7 @@ class ChainComparisonTest {
     @Test
     void runsTheRagChainAndTheAgentWithDenseAndSkipModels() {
         ChainComparison comparison = new ChainComparison();
-        List<ChainComparison.Row> rows = comparison.run(TestModels.skipbench(), GatePolicies.defaultFor("skipbench-28m", 16), new PrintStream(new ByteArrayOutputStream()));
+        List<ChainComparison.Row> rows = comparison.run(TestModels.skipbench(), TestModels.skipbench().defaultPolicy().policy(), new PrintStream(new ByteArrayOutputStream()));
         assertThat(rows).hasSize(ChainComparison.RAG_QUESTIONS.size() + ChainComparison.AGENT_QUESTIONS.size());
         // Dense answers come from the retrieved passage / the tool result.
         assertThat(rows.get(0).dense()).isEqualTo("Dora Pemberton");
