@@ -3,16 +3,20 @@ package dev.ffnskip.langchain4j;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.GatePolicies;
+import dev.ffnskip.jlama.ModelBusyException;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.generate.PromptTooLongException;
+import dev.ffnskip.jlama.generate.TokenListener;
 import dev.ffnskip.jlama.load.LoadOptions;
+import dev.ffnskip.jlama.load.ModelLoadException;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.exception.RateLimitException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -26,6 +30,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
+import org.slf4j.LoggerFactory;
 
 /**
  * What both chat models share: the loaded model, the resolved defaults and the translation between LangChain4j
@@ -43,6 +50,7 @@ final class ChatEngine {
     private final GatePolicy defaultPolicy;
     private final FfnSkipChatRequestParameters defaults;
     private final List<ChatModelListener> listeners;
+    private final RequestLog log;
 
     private ChatEngine(
         FfnSkipModel model,
@@ -51,7 +59,8 @@ final class ChatEngine {
         PromptSupport promptSupport,
         GatePolicy defaultPolicy,
         FfnSkipChatRequestParameters defaults,
-        List<ChatModelListener> listeners
+        List<ChatModelListener> listeners,
+        RequestLog log
     ) {
         this.model = model;
         this.ownsModel = ownsModel;
@@ -60,6 +69,7 @@ final class ChatEngine {
         this.defaultPolicy = defaultPolicy;
         this.defaults = defaults;
         this.listeners = listeners;
+        this.log = log;
     }
 
     /** A request ready to run: its prompt ids, generation settings and whether tools were offered. */
@@ -68,7 +78,7 @@ final class ChatEngine {
     // ---------------------------------------------------------------------------------------------------------------
     // Building
 
-    static ChatEngine create(FfnSkipModelBuilder<?> b) {
+    static ChatEngine create(FfnSkipModelBuilder<?> b, Class<?> modelClass) {
         List<ChatModelListener> listeners = List.copyOf(b.listeners);
         // Cheap checks first, so a bad value fails before seconds of loading.
         FfnSkipChatRequestParameters builderValues = builderParameters(b);
@@ -78,21 +88,21 @@ final class ChatEngine {
             .overrideWith(builderValues)
             .build();
         // Fail on bad skip knobs before loading; the policy itself needs the model's name and depth.
-        if (layered.hasPaperGateKnobs()) layered.applySkipSettings(SkipPolicy.defaults());
+        if (layered.hasPaperGateKnobs()) layered.applySkipSettings(SkipPolicy.paperDefault());
         checkSupported(layered);
         validateScalars(layered);
 
         ModelHandle handle = loadModel(b);
         try {
             FfnSkipModel model = handle.model();
-            PromptSupport promptSupport = model.promptSupport().orElseThrow(() -> new IllegalArgumentException(
+            PromptSupport promptSupport = model.promptSupport().orElseThrow(() -> new ModelLoadException(
                 "Model " + model.info().sourcePath() + " has no chat template (tokenizer_config.json chat_template), so it cannot be used as a chat model"
             ));
             String name = b.modelName != null && b.model == null && b.modelPath == null ? b.modelName.strip() : model.info().name();
             GatePolicy policy = builderPolicy(layered, b.gatePolicy, model);
             policy.newGate(model.info().layers()); // validates against the depth
             if (layered.modelName() != null && !layered.modelName().equals(name)) {
-                throw new IllegalArgumentException("defaultRequestParameters name model '" + layered.modelName() + "' but this chat model serves '" + name + "'");
+                throw modelNameNotSupported("in defaultRequestParameters", layered.modelName(), name);
             }
             FfnSkipChatRequestParameters defaults = FfnSkipChatRequestParameters.builder()
                 .modelName(name)
@@ -101,7 +111,12 @@ final class ChatEngine {
                 .overrideWith(layered)
                 .clearSkipSettings()
                 .build();
-            return new ChatEngine(model, handle.owned(), name, promptSupport, policy, defaults, listeners);
+            RequestLog log = new RequestLog(
+                b.logger != null ? b.logger : LoggerFactory.getLogger(modelClass),
+                Boolean.TRUE.equals(b.logRequests),
+                Boolean.TRUE.equals(b.logResponses)
+            );
+            return new ChatEngine(model, handle.owned(), name, promptSupport, policy, defaults, listeners, log);
         } catch (RuntimeException | Error e) {
             if (handle.owned()) handle.model().close();
             throw e;
@@ -184,15 +199,21 @@ final class ChatEngine {
         return defaultPolicy;
     }
 
+    /** The policy's description; for the model's own default also why it has that default (e.g. running dense, uncalibrated). */
+    private String describe(GatePolicy policy) {
+        var choice = model.defaultPolicy();
+        return policy == choice.policy() ? policy.describe() + " (model default: " + choice.reason() + ")" : policy.describe();
+    }
+
     /**
      * The chat model's default gate: the paper gate if any of its knobs was configured, else the given
-     * {@code gatePolicy}, else the shipped default for the model ({@link GatePolicies#defaultFor}: a calibrated policy
-     * where one exists, the paper gate otherwise); {@code skipEnabled(false)} makes it dense.
+     * {@code gatePolicy}, else the model's default ({@code FfnSkipModel.defaultPolicy()}: a calibrated policy
+     * where one exists, dense otherwise); {@code skipEnabled(false)} makes it dense.
      */
     private static GatePolicy builderPolicy(FfnSkipChatRequestParameters layered, GatePolicy gatePolicy, FfnSkipModel model) {
-        if (layered.hasPaperGateKnobs()) return layered.applySkipSettings(SkipPolicy.defaults());
+        if (layered.hasPaperGateKnobs()) return layered.applySkipSettings(SkipPolicy.paperDefault());
         if (Boolean.FALSE.equals(layered.skipEnabled())) return GatePolicy.DENSE;
-        return gatePolicy != null ? gatePolicy : GatePolicies.defaultFor(model.info().name(), model.info().layers());
+        return gatePolicy != null ? gatePolicy : model.defaultPolicy().policy();
     }
 
     /**
@@ -205,9 +226,9 @@ final class ChatEngine {
         if (!p.hasSkipSettings()) return defaultPolicy;
         if (!p.hasPaperGateKnobs()) {
             if (!p.skipEnabled()) return GatePolicy.DENSE;
-            return defaultPolicy.mayDeviateFromDense() ? defaultPolicy : GatePolicies.defaultFor(model.info().name(), model.info().layers());
+            return defaultPolicy.mayDeviateFromDense() ? defaultPolicy : model.defaultPolicy().policy();
         }
-        SkipPolicy base = defaultPolicy instanceof SkipPolicy paper ? paper : SkipPolicy.defaults();
+        SkipPolicy base = defaultPolicy instanceof SkipPolicy paper ? paper : SkipPolicy.paperDefault();
         return p.applySkipSettings(base);
     }
 
@@ -215,44 +236,66 @@ final class ChatEngine {
         return listeners;
     }
 
-    /** Validates the request, renders and encodes its prompt and resolves its generation settings. */
+    /**
+     * Validates the request, renders and encodes its prompt and resolves its generation settings; logs the request if
+     * asked to. Whatever is wrong with the request is thrown from here, on the caller's thread:
+     * {@link UnsupportedFeatureException} for what this provider cannot do, {@link InvalidRequestException} for bad
+     * values and conversations ({@link ContextLengthExceededException} for a prompt that does not fit).
+     */
     Prepared prepare(ChatRequest request) {
         // chat() has merged the defaults already; merging again is a no-op then and makes doChat() safe to call directly.
         FfnSkipChatRequestParameters p = defaults.overrideWith(request.parameters());
-        checkParameters(p);
-        GatePolicy policy = requestPolicy(p);
-        policy.newGate(model.info().layers()); // validates against the depth before any work
-        List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
-        GenerationRequest generation = GenerationRequest.builder()
-            .maxNewTokens(p.maxOutputTokens())
-            .temperature(p.temperature())
-            .topP(p.topP())
-            .topK(p.topK())
-            .seed(p.seed())
-            .stopSequences(p.stopSequences())
-            .gate(policy)
-            .build();
+        if (p.modelName() != null && !p.modelName().equals(modelName)) throw modelNameNotSupported("request parameter", p.modelName(), modelName);
+        checkSupported(p);
+        GatePolicy policy;
+        GenerationRequest generation;
         int context = model.info().contextLength();
-        if (p.maxOutputTokens() != null && p.maxOutputTokens() > context) {
-            throw new IllegalArgumentException(
-                "maxOutputTokens (maxTokens) " + p.maxOutputTokens() + " exceeds the model's context window of " + context + " tokens"
-            );
+        try {
+            validateScalars(p);
+            policy = requestPolicy(p);
+            policy.newGate(model.info().layers()); // validates against the depth before any work
+            if (p.maxOutputTokens() != null && p.maxOutputTokens() > context) {
+                throw new IllegalArgumentException(
+                    "maxOutputTokens (maxTokens) " + p.maxOutputTokens() + " exceeds the model's context window of " + context + " tokens"
+                );
+            }
+            generation = GenerationRequest.builder()
+                .maxNewTokens(p.maxOutputTokens())
+                .temperature(p.temperature())
+                .topP(p.topP())
+                .topK(p.topK())
+                .seed(p.seed())
+                .stopSequences(p.stopSequences())
+                .gate(policy)
+                .build();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(e.getMessage(), e);
         }
+        List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
         PromptContext prompt = PromptRenderer.render(promptSupport, request.messages(), tools);
         int[] ids = model.encode(prompt);
-        if (ids.length > context) throw new PromptTooLongException(ids.length, context);
+        log.request(modelName, request, prompt.getPrompt(), ids.length);
+        if (ids.length > context) throw new ContextLengthExceededException(new PromptTooLongException(ids.length, context));
         return new Prepared(ids, generation, policy, !tools.isEmpty());
     }
 
-    /** Rejects what cannot be honoured, with LangChain4j's {@link UnsupportedFeatureException}, and checks ranges. */
-    private void checkParameters(FfnSkipChatRequestParameters p) {
-        if (p.modelName() != null && !p.modelName().equals(modelName)) {
-            throw new UnsupportedFeatureException(
-                "'modelName' parameter '" + p.modelName() + "': this chat model serves '" + modelName + "' and cannot switch models per request"
-            );
+    /**
+     * Runs a prepared request on the model (waiting for it in line). A full queue becomes LangChain4j's retriable
+     * {@link RateLimitException}, the cause being jlama-patch's {@link ModelBusyException}.
+     */
+    GenerationResult generate(Prepared prepared, TokenListener listener, BooleanSupplier cancelled) {
+        try {
+            return model.generate(prepared.promptIds(), prepared.generation(), listener, cancelled);
+        } catch (ModelBusyException e) {
+            throw new RateLimitException(e.getMessage(), e);
         }
-        checkSupported(p);
-        validateScalars(p);
+    }
+
+    private static UnsupportedFeatureException modelNameNotSupported(String where, String requested, String served) {
+        return new UnsupportedFeatureException(
+            "'modelName' '" + requested + "' (" + where + ") is not supported: the ffn-skip provider does not support "
+                + "switching models; this chat model serves '" + served + "' (choose the model with the builder's modelPath, modelName or model)"
+        );
     }
 
     /** The features no model can honour here; checked before a builder loads anything. */
@@ -291,8 +334,13 @@ final class ChatEngine {
 
     /** The LangChain4j response for a finished generation: a tool call (when tools were offered) or a text answer. */
     ChatResponse respond(Prepared prepared, GenerationResult result) {
+        return respond(prepared, result, index -> ToolCallParser.newCallId());
+    }
+
+    /** As {@link #respond(Prepared, GenerationResult)}; tool call {@code i} gets the id {@code callIds.apply(i)}. */
+    ChatResponse respond(Prepared prepared, GenerationResult result, IntFunction<String> callIds) {
         Optional<List<ToolExecutionRequest>> calls = prepared.toolsOffered() && result.finishReason() != dev.ffnskip.jlama.generate.FinishReason.CANCELLED
-            ? ToolCallParser.parse(result.text())
+            ? ToolCallParser.parse(result.text(), callIds)
             : Optional.empty();
         AiMessage message = calls.map(AiMessage::from).orElseGet(() -> AiMessage.from(result.text()));
         FinishReason finishReason = calls.isPresent() ? FinishReason.TOOL_EXECUTION : finishReason(result.finishReason());
@@ -302,11 +350,13 @@ final class ChatEngine {
             .tokenUsage(new TokenUsage(result.promptTokens(), result.generatedTokens()))
             .finishReason(finishReason)
             .engineFinishReason(result.finishReason())
-            .skipPolicy(prepared.policy().describe())
+            .skipPolicy(describe(prepared.policy()))
             .stats(result.stats())
             .tokenIds(result.tokenIds())
             .build();
-        return ChatResponse.builder().aiMessage(message).metadata(metadata).build();
+        ChatResponse response = ChatResponse.builder().aiMessage(message).metadata(metadata).build();
+        log.response(modelName, response);
+        return response;
     }
 
     /** LangChain4j's finish reason for an engine finish reason (tool calls are decided by the caller). */

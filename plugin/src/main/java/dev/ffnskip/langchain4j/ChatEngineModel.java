@@ -31,6 +31,10 @@ abstract class ChatEngineModel implements AutoCloseable {
         return ModelProvider.OTHER;
     }
 
+    /**
+     * None: LangChain4j's only capability, {@link Capability#RESPONSE_FORMAT_JSON_SCHEMA}, is refused (JSON response
+     * formats throw {@link dev.langchain4j.exception.UnsupportedFeatureException}), so AiServices does not ask for it.
+     */
     public Set<Capability> supportedCapabilities() {
         return Set.of();
     }

@@ -21,9 +21,14 @@ import dev.langchain4j.spi.ServiceHelper;
  *     .build();
  * }</pre>
  *
- * <p>It overrides {@link #doChat}, so LangChain4j's {@link ChatModel#chat(ChatRequest)} merges the
- * {@link #defaultRequestParameters()} into each request and calls the {@link #listeners()}. Responses carry
- * {@link FfnSkipChatResponseMetadata}.
+ * <p>It overrides {@link #doChat}, so LangChain4j's {@link ChatModel#chat(ChatRequest)} (and
+ * {@code chat(ChatRequest, ChatRequestOptions)}) merges the {@link #defaultRequestParameters()} into each request and
+ * calls the {@link #listeners()}. Responses carry {@link FfnSkipChatResponseMetadata}.
+ *
+ * <p><b>Errors</b> are LangChain4j's types: {@link dev.langchain4j.exception.UnsupportedFeatureException} for what the
+ * provider cannot do, {@link dev.langchain4j.exception.InvalidRequestException} for bad values, conversations and
+ * prompts too long for the context ({@link ContextLengthExceededException}), the retriable
+ * {@link dev.langchain4j.exception.RateLimitException} when the model's queue is full.
  *
  * <p><b>Threads.</b> Instances are immutable and thread-safe. One model runs one generation at a time (Jlama's layers
  * share scratch buffers): concurrent calls wait in FIFO order inside {@link FfnSkipModel}, and every request gets its
@@ -32,7 +37,7 @@ import dev.langchain4j.spi.ServiceHelper;
  */
 public class FfnSkipChatModel extends ChatEngineModel implements ChatModel {
     protected FfnSkipChatModel(Builder builder) {
-        super(ChatEngine.create(builder));
+        super(ChatEngine.create(builder, FfnSkipChatModel.class));
     }
 
     /**
@@ -50,7 +55,7 @@ public class FfnSkipChatModel extends ChatEngineModel implements ChatModel {
     public ChatResponse doChat(ChatRequest chatRequest) {
         ChatEngine.Prepared prepared = engine.prepare(chatRequest);
         Thread caller = Thread.currentThread();
-        GenerationResult result = engine.model().generate(prepared.promptIds(), prepared.generation(), TokenListener.NONE, caller::isInterrupted);
+        GenerationResult result = engine.generate(prepared, TokenListener.NONE, caller::isInterrupted);
         return engine.respond(prepared, result);
     }
 

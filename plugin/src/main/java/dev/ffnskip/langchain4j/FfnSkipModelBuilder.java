@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.slf4j.Logger;
 
 /**
  * The settings both ffn-skip chat models share. It accepts everything {@code JlamaChatModel.builder()} accepts, with
@@ -19,7 +20,9 @@ import java.util.List;
  *
  * <p>Builders are mutable and not thread-safe; the models they build are immutable. Unset values mean "default";
  * {@code build()} validates everything and fails with an {@link IllegalArgumentException} (a
- * {@link dev.ffnskip.jlama.load.ModelLoadException} for model folders) that names the problem.
+ * {@link dev.ffnskip.jlama.load.ModelLoadException} for model folders) that names the problem, or LangChain4j's
+ * {@link dev.langchain4j.exception.UnsupportedFeatureException} for defaults the provider cannot honour (penalties,
+ * JSON response formats, {@code ToolChoice.REQUIRED}, a {@code modelName} other than the one served).
  *
  * @param <B> the concrete builder
  */
@@ -56,6 +59,10 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     Integer warmupTokens;
     ChatRequestParameters defaultRequestParameters;
     List<ChatModelListener> listeners = List.of();
+    // Logging.
+    Boolean logRequests;
+    Boolean logResponses;
+    Logger logger;
 
     protected FfnSkipModelBuilder() {}
 
@@ -207,7 +214,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
 
     /**
      * The paper's FFN skip gate with these values. The single knobs below are applied on top of it. Default: none, i.e.
-     * the shipped default gate for the model ({@link GatePolicies#defaultFor}).
+     * the model's default gate ({@code FfnSkipModel.defaultPolicy()}: its calibration, else dense).
      */
     public B skipPolicy(SkipPolicy skipPolicy) {
         this.skipPolicy = skipPolicy;
@@ -284,5 +291,26 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     /** Listeners told about every request, response and error. */
     public B listeners(ChatModelListener... listeners) {
         return listeners(listeners == null ? null : Arrays.asList(listeners));
+    }
+
+    /**
+     * Log every request at INFO: its parameters and the prompt exactly as the model reads it (rendered with the chat
+     * template, with its token count). Default false.
+     */
+    public B logRequests(Boolean logRequests) {
+        this.logRequests = logRequests;
+        return self();
+    }
+
+    /** Log every response at INFO: its metadata (finish reason, token usage, what the gate skipped) and message. Default false. */
+    public B logResponses(Boolean logResponses) {
+        this.logResponses = logResponses;
+        return self();
+    }
+
+    /** The SLF4J logger for {@link #logRequests} and {@link #logResponses}; default the chat model class's logger. */
+    public B logger(Logger logger) {
+        this.logger = logger;
+        return self();
     }
 }

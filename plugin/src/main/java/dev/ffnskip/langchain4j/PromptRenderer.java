@@ -18,6 +18,7 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.json.JsonAnyOfSchema;
 import dev.langchain4j.model.chat.request.json.JsonArraySchema;
@@ -43,8 +44,9 @@ import java.util.Objects;
  * tool results, plus the {@code tools} list the template renders.
  *
  * <p>Checks the conversation on the way: a tool result must answer a tool call made earlier in the conversation
- * (matched by id, or by tool name when the result has no id), tool call arguments must be a JSON object, and only text
- * content is accepted.
+ * (matched by id, or by tool name when the result has no id) and tool call arguments must be a JSON object, else an
+ * {@link InvalidRequestException}; only text content (of user messages and tool results) is accepted, else an
+ * {@link UnsupportedFeatureException}.
  */
 final class PromptRenderer {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,14 +57,14 @@ final class PromptRenderer {
     /** Renders {@code messages} (and {@code tools}, if any) with the model's chat template. */
     static PromptContext render(PromptSupport promptSupport, List<ChatMessage> messages, List<ToolSpecification> tools) {
         if (messages == null || messages.isEmpty()) {
-            throw new IllegalArgumentException("The chat request has no messages: at least one message (e.g. a user message) is required");
+            throw new InvalidRequestException("The chat request has no messages: at least one message (e.g. a user message) is required");
         }
         PromptSupport.Builder prompt = promptSupport.builder();
         Map<String, ToolExecutionRequest> callsById = new HashMap<>();
         List<ToolExecutionRequest> unanswered = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage message = messages.get(i);
-            if (message == null) throw new IllegalArgumentException("Message " + i + " of the chat request is null");
+            if (message == null) throw new InvalidRequestException("Message " + i + " of the chat request is null");
             switch (message) {
                 case SystemMessage system -> prompt.addSystemMessage(system.text());
                 case UserMessage user -> prompt.addUserMessage(userText(user, i));
@@ -105,7 +107,7 @@ final class PromptRenderer {
         for (int k = 0; k < requests.size(); k++) {
             ToolExecutionRequest request = requests.get(k);
             if (request.name() == null || request.name().isBlank()) {
-                throw new IllegalArgumentException("Tool execution request in message " + index + " has no tool name");
+                throw new InvalidRequestException("Tool execution request in message " + index + " has no tool name");
             }
             // Jlama's template data needs an id (the template does not print it); results may then match by name.
             String id = request.id() != null ? request.id() : "unnamed_" + index + "_" + k;
@@ -122,7 +124,7 @@ final class PromptRenderer {
             LinkedHashMap<String, Object> args = JSON.readValue(json, ARGUMENTS);
             return args == null ? new LinkedHashMap<>() : args;
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(
+            throw new InvalidRequestException(
                 "Arguments of tool call '" + request.name() + "' (id " + request.id() + ", message " + index + ") are not a JSON object: " + json,
                 e
             );
@@ -140,7 +142,7 @@ final class PromptRenderer {
         if (result.id() != null) {
             call = callsById.get(result.id());
             if (call == null) {
-                throw new IllegalArgumentException(
+                throw new InvalidRequestException(
                     "Tool result in message " + index + " answers unknown tool call id '" + result.id() + "'"
                         + (result.toolName() == null ? "" : " (tool '" + result.toolName() + "')")
                         + ": no earlier AI message in the conversation requested a tool call with that id"
@@ -149,25 +151,48 @@ final class PromptRenderer {
             }
         } else {
             call = unanswered.stream().filter(r -> Objects.equals(r.name(), result.toolName())).findFirst().orElseThrow(() ->
-                new IllegalArgumentException(
+                new InvalidRequestException(
                     "Tool result in message " + index + " has no tool call id and no earlier unanswered tool call of tool '"
                         + result.toolName() + "'"
                 )
             );
         }
         if (result.toolName() != null && !result.toolName().equals(call.name())) {
-            throw new IllegalArgumentException(
+            throw new InvalidRequestException(
                 "Tool result in message " + index + " is for tool '" + result.toolName() + "' but tool call id '" + result.id()
                     + "' was a call of '" + call.name() + "'"
             );
         }
         unanswered.remove(call);
-        prompt.addToolResult(ToolResult.from(call.name(), call.id(), result.text()));
+        prompt.addToolResult(ToolResult.from(call.name(), call.id(), toolResultText(result, index)));
+    }
+
+    /**
+     * The text of a tool result. Since LangChain4j 1.13 a result may hold several contents: text contents are joined
+     * with new lines (as a user message's are); anything else (an image a tool returned, ...) cannot be shown to this
+     * model and is refused by name.
+     */
+    private static String toolResultText(ToolExecutionResultMessage result, int index) {
+        if (result.hasSingleText()) return result.text();
+        List<Content> contents = result.contents() == null ? List.of() : result.contents();
+        StringBuilder text = new StringBuilder();
+        for (Content content : contents) {
+            if (!(content instanceof TextContent textContent)) {
+                throw new UnsupportedFeatureException(
+                    "Tool result in message " + index + " (tool '" + result.toolName() + "') contains non-text content of type "
+                        + (content == null ? "null" : content.type().toString().toLowerCase(Locale.ROOT))
+                        + ", which is not supported: the ffn-skip chat model reads text only"
+                );
+            }
+            if (!text.isEmpty()) text.append('\n');
+            text.append(textContent.text());
+        }
+        return text.toString();
     }
 
     /** A Jlama tool (name, description, JSON-schema parameters) for a LangChain4j tool specification. */
     static Tool toTool(ToolSpecification spec) {
-        if (spec.name() == null || spec.name().isBlank()) throw new IllegalArgumentException("A tool specification has no name");
+        if (spec.name() == null || spec.name().isBlank()) throw new InvalidRequestException("A tool specification has no name");
         Function.Builder function = Function.builder().name(spec.name()).description(spec.description() == null ? "" : spec.description());
         JsonObjectSchema parameters = spec.parameters();
         if (parameters != null && parameters.properties() != null) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.IntFunction;
 
 /**
  * Recognises tool calls in generated text. The model writes a call as a JSON object
@@ -28,8 +29,16 @@ final class ToolCallParser {
         return firstNonBlank == '{' || firstNonBlank == '[';
     }
 
-    /** The tool calls {@code text} consists of, or empty when it is not (only) tool calls. */
+    /** The tool calls {@code text} consists of, or empty when it is not (only) tool calls; each call gets a fresh id. */
     static Optional<List<ToolExecutionRequest>> parse(String text) {
+        return parse(text, index -> newCallId());
+    }
+
+    /**
+     * The tool calls {@code text} consists of, or empty when it is not (only) tool calls; call {@code i} (in the order
+     * written) gets the id {@code ids.apply(i)}.
+     */
+    static Optional<List<ToolExecutionRequest>> parse(String text, IntFunction<String> ids) {
         if (text == null) return Optional.empty();
         String trimmed = text.strip();
         if (trimmed.isEmpty() || !mayStartToolCall(trimmed.charAt(0))) return Optional.empty();
@@ -50,14 +59,14 @@ final class ToolCallParser {
         if (values.isEmpty()) return Optional.empty();
         List<ToolExecutionRequest> calls = new ArrayList<>();
         for (JsonNode value : values) {
-            Optional<ToolExecutionRequest> call = toCall(value);
+            Optional<ToolExecutionRequest> call = toCall(value, ids.apply(calls.size()));
             if (call.isEmpty()) return Optional.empty();
             calls.add(call.get());
         }
         return Optional.of(List.copyOf(calls));
     }
 
-    private static Optional<ToolExecutionRequest> toCall(JsonNode value) {
+    private static Optional<ToolExecutionRequest> toCall(JsonNode value, String id) {
         if (!value.isObject()) return Optional.empty();
         JsonNode name = value.get("name");
         if (name == null || !name.isTextual() || name.asText().isBlank()) return Optional.empty();
@@ -73,17 +82,23 @@ final class ToolCallParser {
             arguments = args.toString();
         } else if (args.isTextual()) {
             // Some templates let models write the arguments as a JSON string.
-            try {
-                JsonNode inner = JSON.readTree(args.asText());
-                if (inner == null || !inner.isObject()) return Optional.empty();
-                arguments = inner.toString();
-            } catch (JsonProcessingException e) {
-                return Optional.empty();
-            }
+            Optional<String> inner = compactObject(args.asText());
+            if (inner.isEmpty()) return Optional.empty();
+            arguments = inner.get();
         } else {
             return Optional.empty();
         }
-        return Optional.of(ToolExecutionRequest.builder().id(newCallId()).name(name.asText().strip()).arguments(arguments).build());
+        return Optional.of(ToolExecutionRequest.builder().id(id).name(name.asText().strip()).arguments(arguments).build());
+    }
+
+    /** {@code json} written compactly if it is one JSON object, else empty. */
+    static Optional<String> compactObject(String json) {
+        try {
+            JsonNode inner = JSON.readTree(json);
+            return inner != null && inner.isObject() ? Optional.of(inner.toString()) : Optional.empty();
+        } catch (JsonProcessingException e) {
+            return Optional.empty();
+        }
     }
 
     /** A fresh tool call id; the model writes none, LangChain4j needs one to match results to calls. */

@@ -2,6 +2,7 @@ package dev.ffnskip.langchain4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.ffnskip.jlama.ModelBusyException;
 import dev.ffnskip.jlama.generate.PromptTooLongException;
@@ -12,6 +13,9 @@ import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.exception.RateLimitException;
+import dev.langchain4j.exception.RetriableException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -25,7 +29,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-/** Each bad request fails with a clear exception, and the very next valid request on the same instance is answered correctly. */
+/**
+ * Each bad request fails with a clear exception of LangChain4j's types, and the very next valid request on the same
+ * instance is answered correctly.
+ */
 class BadInputTest {
     private static FfnSkipChatModel model;
 
@@ -59,17 +66,17 @@ class BadInputTest {
     void toolResultForAnUnknownToolCallId() {
         assertFails(
             () -> chat(UserMessage.from("What is 37 plus 45?"), AiMessage.from(ADD_CALL), ToolExecutionResultMessage.from("call_2", "add", "82")),
-            IllegalArgumentException.class,
+            InvalidRequestException.class,
             "unknown tool call id 'call_2'"
         );
         assertFails(
             () -> chat(UserMessage.from("What is 37 plus 45?"), ToolExecutionResultMessage.from("call_1", "add", "82")),
-            IllegalArgumentException.class,
+            InvalidRequestException.class,
             "no earlier AI message in the conversation requested a tool call with that id"
         );
         assertFails(
             () -> chat(UserMessage.from("What is 37 plus 45?"), AiMessage.from(ADD_CALL), ToolExecutionResultMessage.from("call_1", "multiply", "82")),
-            IllegalArgumentException.class,
+            InvalidRequestException.class,
             "was a call of 'add'"
         );
     }
@@ -79,7 +86,7 @@ class BadInputTest {
         ToolExecutionRequest broken = ToolExecutionRequest.builder().id("call_1").name("add").arguments("a=37, b=45").build();
         assertFails(
             () -> chat(UserMessage.from("What is 37 plus 45?"), AiMessage.from(broken), ToolExecutionResultMessage.from(broken, "82")),
-            IllegalArgumentException.class,
+            InvalidRequestException.class,
             "Arguments of tool call 'add' (id call_1, message 1) are not a JSON object"
         );
     }
@@ -91,21 +98,48 @@ class BadInputTest {
     }
 
     @Test
+    void toolResultsThatAreNotASingleText() {
+        // LangChain4j 1.13+: a tool result may hold several contents. Texts are joined with new lines (as the model would
+        // read one text), anything else is refused by name, never an IllegalStateException from ToolExecutionResultMessage.text().
+        ToolExecutionResultMessage twoTexts = ToolExecutionResultMessage.builder()
+            .id("call_1").toolName("add").contents(TextContent.from("8"), TextContent.from("2")).build();
+        ToolExecutionResultMessage oneText = ToolExecutionResultMessage.from(ADD_CALL, "8\n2");
+        String joined = chat(UserMessage.from("What is 37 plus 45?"), AiMessage.from(ADD_CALL), twoTexts).aiMessage().text();
+        assertThat(joined).isEqualTo(chat(UserMessage.from("What is 37 plus 45?"), AiMessage.from(ADD_CALL), oneText).aiMessage().text());
+
+        ToolExecutionResultMessage image = ToolExecutionResultMessage.builder()
+            .id("call_1").toolName("add").contents(TextContent.from("82"), ImageContent.from("https://example.com/chart.png")).build();
+        assertFails(
+            () -> chat(UserMessage.from("What is 37 plus 45?"), AiMessage.from(ADD_CALL), image),
+            UnsupportedFeatureException.class,
+            "Tool result in message 2 (tool 'add') contains non-text content of type image, which is not supported"
+        );
+    }
+
+    @Test
     void promptLongerThanTheContextWindow() {
-        assertFails(() -> model.chat("word ".repeat(3000)), PromptTooLongException.class, "does not fit the model's context window of 1022 tokens");
+        assertFails(() -> model.chat("word ".repeat(3000)), ContextLengthExceededException.class, "does not fit the model's context window of 1022 tokens");
+        // LangChain4j's type for a request that fails again unchanged (no retry), with the numbers and jlama-patch's cause.
+        ContextLengthExceededException e = catchThrowableOfType(ContextLengthExceededException.class, () -> model.chat("word ".repeat(3000)));
+        assertThat(e).isInstanceOf(InvalidRequestException.class).hasCauseInstanceOf(PromptTooLongException.class);
+        assertThat(e.contextLength()).isEqualTo(1022);
+        assertThat(e.promptTokens()).isGreaterThan(1022);
     }
 
     @Test
     void invalidParameterValues() {
-        assertFails(() -> chat(ChatRequestParameters.builder().temperature(-1.0).build()), IllegalArgumentException.class, "temperature must be a finite number >= 0");
-        assertFails(() -> chat(ChatRequestParameters.builder().topP(1.5).build()), IllegalArgumentException.class, "topP must be in (0, 1]");
-        assertFails(() -> chat(ChatRequestParameters.builder().topK(0).build()), IllegalArgumentException.class, "topK must be >= 1");
-        assertFails(() -> chat(ChatRequestParameters.builder().maxOutputTokens(0).build()), IllegalArgumentException.class, "maxOutputTokens");
+        // Per request: LangChain4j's InvalidRequestException (not retried). Building parameter objects: IllegalArgumentException.
+        assertFails(() -> chat(ChatRequestParameters.builder().temperature(-1.0).build()), InvalidRequestException.class, "temperature must be a finite number >= 0");
+        assertFails(() -> chat(ChatRequestParameters.builder().topP(1.5).build()), InvalidRequestException.class, "topP must be in (0, 1]");
+        assertFails(() -> chat(ChatRequestParameters.builder().topK(0).build()), InvalidRequestException.class, "topK must be >= 1");
+        assertFails(() -> chat(ChatRequestParameters.builder().maxOutputTokens(0).build()), InvalidRequestException.class, "maxOutputTokens");
+        assertFails(() -> chat(ChatRequestParameters.builder().maxOutputTokens(5000).build()), InvalidRequestException.class, "exceeds the model's context window");
+        assertFails(() -> chat(ChatRequestParameters.builder().stopSequences("").build()), InvalidRequestException.class, "stopSequences must not contain empty strings");
         assertFails(() -> FfnSkipChatRequestParameters.builder().skipThreshold(0.0).build(), IllegalArgumentException.class, "skipThreshold must be in (0, 1]");
         assertFails(() -> FfnSkipChatRequestParameters.builder().maxSkipFraction(1.5).build(), IllegalArgumentException.class, "maxSkipFraction must be in [0, 1]");
         assertFails(
             () -> chat(FfnSkipChatRequestParameters.builder().protectFirst(8).protectLast(8).build()),
-            IllegalArgumentException.class,
+            InvalidRequestException.class,
             "protected layers (protectFirst 8 + protectLast 8) must be fewer than the model's 16 layers"
         );
     }
@@ -155,9 +189,16 @@ class BadInputTest {
             };
             own.chat(RequestParametersTest.SUMMARY_PROMPT, holder);
             assertThat(streaming.await(60, TimeUnit.SECONDS)).isTrue();
+            // LangChain4j's retriable RateLimitException, so its retry logic and users' catch blocks work.
             assertThatThrownBy(() -> sameWeights.chat(RequestParametersTest.IRON))
-                .isInstanceOf(ModelBusyException.class)
+                .isExactlyInstanceOf(RateLimitException.class)
+                .isInstanceOf(RetriableException.class)
+                .hasCauseInstanceOf(ModelBusyException.class)
                 .hasMessageContaining("queue limit 0");
+            // Streaming: the generation cannot get the model, so onError receives it.
+            TestSupport.RecordingHandler busy = new TestSupport.RecordingHandler();
+            own.chat(RequestParametersTest.IRON, busy);
+            assertThat(busy.awaitError()).isExactlyInstanceOf(RateLimitException.class).hasMessageContaining("queue limit 0");
             release.countDown();
             assertThat(holder.await().aiMessage().text()).isEqualTo("One to whom something is addressed.");
             assertThat(sameWeights.chat(RequestParametersTest.IRON)).isEqualTo("Fe");

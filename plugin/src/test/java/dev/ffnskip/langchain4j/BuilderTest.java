@@ -9,8 +9,12 @@ import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.load.ModelLoadException;
 import dev.ffnskip.testing.TestModels;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.jlama.JlamaChatModel;
 import dev.langchain4j.model.jlama.JlamaStreamingChatModel;
 import java.lang.reflect.Method;
@@ -130,10 +134,26 @@ class BuilderTest {
         FfnSkipModel loaded = TestSupport.chatModelBuilder().build().model();
         assertBad(FfnSkipChatModel.builder().model(loaded).modelPath(TestSupport.skipbench()), "either model(FfnSkipModel) or modelPath/modelName");
         assertBad(FfnSkipChatModel.builder().model(loaded).threadCount(2), "cannot apply to it");
-        assertBad(
-            TestSupport.chatModelBuilder().defaultRequestParameters(FfnSkipChatRequestParameters.builder().modelName("llama3").build()),
-            "defaultRequestParameters name model 'llama3'"
-        );
+    }
+
+    @Test
+    void anotherDefaultModelNameIsAnUnsupportedFeatureAsPerRequest() {
+        // One chat model serves one model: LangChain4j's UnsupportedFeatureException, the same type and wording as per request.
+        assertThatThrownBy(() -> TestSupport.chatModelBuilder().defaultRequestParameters(ChatRequestParameters.builder().modelName("llama3").build()).build())
+            .isExactlyInstanceOf(UnsupportedFeatureException.class)
+            .hasMessageContaining("'modelName' 'llama3' (in defaultRequestParameters) is not supported")
+            .hasMessageContaining("does not support switching models")
+            .hasMessageContaining("serves 'skipbench-28m'");
+        assertThatThrownBy(() -> TestSupport.streamingModelBuilder().defaultRequestParameters(FfnSkipChatRequestParameters.builder().modelName("llama3").build()).build())
+            .isExactlyInstanceOf(UnsupportedFeatureException.class)
+            .hasMessageContaining("does not support switching models");
+        assertThatThrownBy(() -> TestSupport.chatModelBuilder().build().chat(ChatRequest.builder().messages(UserMessage.from(IRON)).modelName("llama3").build()))
+            .isExactlyInstanceOf(UnsupportedFeatureException.class)
+            .hasMessageContaining("'modelName' 'llama3' (request parameter) is not supported")
+            .hasMessageContaining("does not support switching models");
+        // The served name itself is fine, as a default and per request.
+        FfnSkipChatModel named = TestSupport.chatModelBuilder().defaultRequestParameters(ChatRequestParameters.builder().modelName("skipbench-28m").build()).build();
+        assertThat(named.chat(ChatRequest.builder().messages(UserMessage.from(IRON)).modelName("skipbench-28m").build()).aiMessage().text()).isEqualTo("Fe");
     }
 
     private static void assertBad(FfnSkipChatModel.Builder builder, String message) {
@@ -165,8 +185,10 @@ class BuilderTest {
             assertThat(model.model().info().workingQuantizationType()).isEqualTo("BF16");
             assertThat(model.defaultRequestParameters().temperature()).isEqualTo(0.3);
             assertThat(model.defaultRequestParameters().maxOutputTokens()).isEqualTo(model.model().info().contextLength());
-            // No skip knob configured: the shipped default gate for this model (the calibrated one for skipbench-28m).
-            assertThat(model.defaultGatePolicy()).isEqualTo(dev.ffnskip.jlama.gate.GatePolicies.defaultFor("skipbench-28m", 16));
+            // No skip knob configured: the model's default. skipbench-28m is calibrated for float32 activations only,
+            // so with BF16 activations it runs dense (never a guessed gate).
+            assertThat(model.defaultGatePolicy()).isEqualTo(dev.ffnskip.jlama.gate.GatePolicy.DENSE);
+            assertThat(model.model().defaultPolicy().reason()).contains("no calibrated skip policy");
             assertThat(model.defaultRequestParameters().skipPolicy()).isNull();
             String answer = model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
                 .messages(dev.langchain4j.data.message.UserMessage.from(IRON))

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /** Merging and validation of the request parameters (no model needed). */
 class FfnSkipChatRequestParametersTest {
-    private static final SkipPolicy BASE = SkipPolicy.defaults();
+    private static final SkipPolicy BASE = SkipPolicy.paperDefault();
 
     @Test
     void overrideWithKeepsWhatTheRequestDoesNotSet() {

@@ -1,6 +1,7 @@
 package dev.ffnskip.langchain4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import com.github.tjake.jlama.safetensors.prompt.Tool;
@@ -8,9 +9,12 @@ import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.agent.tool.ToolSpecifications;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,6 +74,27 @@ class PromptRendererTest {
             {"content": {"result": "sunny, 21 degrees"}}<|end|>
             <|assistant|>
             """);
+    }
+
+    @Test
+    void aToolResultOfSeveralTextsIsRenderedAsTheirLines() {
+        ToolExecutionRequest call = ToolExecutionRequest.builder().id("call_1").name("search_documents").arguments("{\"query\": \"iron\"}").build();
+        ToolExecutionResultMessage twoTexts = ToolExecutionResultMessage.builder()
+            .id("call_1").toolName("search_documents").contents(TextContent.from("Iron is a metal."), TextContent.from("Its symbol is Fe.")).build();
+        String prompt = PromptRenderer.render(promptSupport, List.of(UserMessage.from("Find iron."), AiMessage.from(call), twoTexts), List.of()).getPrompt();
+        String same = PromptRenderer.render(
+            promptSupport,
+            List.of(UserMessage.from("Find iron."), AiMessage.from(call), ToolExecutionResultMessage.from(call, "Iron is a metal.\nIts symbol is Fe.")),
+            List.of()
+        ).getPrompt();
+        assertThat(prompt).isEqualTo(same).contains("Iron is a metal.\\nIts symbol is Fe.");
+        // An image among the contents is refused by name.
+        ToolExecutionResultMessage withImage = ToolExecutionResultMessage.builder()
+            .id("call_1").toolName("search_documents").contents(TextContent.from("A chart:"), ImageContent.from("https://example.com/c.png")).build();
+        assertThatThrownBy(() -> PromptRenderer.render(promptSupport, List.of(UserMessage.from("Find iron."), AiMessage.from(call), withImage), List.of()))
+            .isExactlyInstanceOf(UnsupportedFeatureException.class)
+            .hasMessageContaining("non-text content of type image")
+            .hasMessageContaining("not supported");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.ChatRequestOptions;
 import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
@@ -27,6 +28,10 @@ import dev.langchain4j.service.Result;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeAll;
+import org.slf4j.Marker;
+import org.slf4j.event.Level;
+import org.slf4j.helpers.LegacyAbstractLogger;
+import org.slf4j.helpers.MessageFormatter;
 import org.junit.jupiter.api.Test;
 
 /** Default and per-request parameters take effect, listeners see everything, unsupported parameters are refused. */
@@ -252,6 +257,113 @@ class RequestParametersTest {
             .modelName("skipbench-28m")
             .build());
         assertThat(ok.aiMessage().text()).isEqualTo("Fe");
+    }
+
+    @Test
+    void supportedCapabilitiesReportWhatWorks() {
+        // LangChain4j's only capability is RESPONSE_FORMAT_JSON_SCHEMA, which this provider refuses: AiServices must not
+        // rely on it, and a JSON schema request fails by name.
+        assertThat(model.supportedCapabilities()).isEmpty();
+        assertThat(TestSupport.streamingModelBuilder().build().supportedCapabilities()).isEmpty();
+        assertThat(model.provider()).isEqualTo(dev.langchain4j.model.ModelProvider.OTHER);
+    }
+
+    @Test
+    void chatRequestOptionsReachTheListenersThroughDoChat() {
+        // LangChain4j 1.13+'s chat(ChatRequest, ChatRequestOptions): its listener attributes are what the listeners see,
+        // in onRequest, onResponse and onError, blocking and streaming.
+        RecordingListener listener = new RecordingListener();
+        ChatRequestOptions options = ChatRequestOptions.builder().addListenerAttribute("tenant", "acme").build();
+        FfnSkipChatModel blocking = TestSupport.chatModelBuilder().listeners(listener).build();
+        ChatRequest iron = ChatRequest.builder().messages(UserMessage.from(IRON)).build();
+        assertThat(blocking.chat(iron, options).aiMessage().text()).isEqualTo("Fe");
+        assertThatThrownBy(() -> blocking.chat(ChatRequest.builder().messages(UserMessage.from(IRON)).topK(0).build(), options))
+            .isInstanceOf(dev.langchain4j.exception.InvalidRequestException.class);
+
+        FfnSkipStreamingChatModel streaming = TestSupport.streamingModelBuilder().listeners(listener).build();
+        TestSupport.RecordingHandler handler = new TestSupport.RecordingHandler();
+        streaming.chat(iron, options, handler);
+        assertThat(handler.await().aiMessage().text()).isEqualTo("Fe");
+        assertThatThrownBy(() -> streaming.chat(ChatRequest.builder().messages(UserMessage.from(IRON)).topK(0).build(), options, new TestSupport.RecordingHandler()))
+            .isInstanceOf(dev.langchain4j.exception.InvalidRequestException.class);
+
+        assertThat(listener.requests).hasSize(4).allSatisfy(c -> assertThat(c.attributes()).containsEntry("tenant", "acme"));
+        assertThat(listener.responses).hasSize(2).allSatisfy(c -> assertThat(c.attributes()).containsEntry("tenant", "acme"));
+        assertThat(listener.errors).hasSize(2).allSatisfy(c -> assertThat(c.attributes()).containsEntry("tenant", "acme"));
+        // The defaults were merged into what the listeners saw (LangChain4j's chat() did it, then called our doChat).
+        assertThat(listener.requests.get(0).chatRequest().parameters().modelName()).isEqualTo("skipbench-28m");
+        assertThat(listener.requests.get(2).chatRequest().parameters().temperature()).isEqualTo(0.0);
+    }
+
+    /** Records INFO messages, formatted. */
+    static final class RecordingLogger extends LegacyAbstractLogger {
+        final List<String> infos = new CopyOnWriteArrayList<>();
+
+        RecordingLogger() {
+            this.name = "recording";
+        }
+
+        @Override
+        protected String getFullyQualifiedCallerName() {
+            return null;
+        }
+
+        @Override
+        protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] arguments, Throwable throwable) {
+            if (level == Level.INFO) infos.add(MessageFormatter.basicArrayFormat(pattern, arguments));
+        }
+
+        @Override
+        public boolean isTraceEnabled() {
+            return true;
+        }
+
+        @Override
+        public boolean isDebugEnabled() {
+            return true;
+        }
+
+        @Override
+        public boolean isInfoEnabled() {
+            return true;
+        }
+
+        @Override
+        public boolean isWarnEnabled() {
+            return true;
+        }
+
+        @Override
+        public boolean isErrorEnabled() {
+            return true;
+        }
+    }
+
+    @Test
+    void requestsAndResponsesAreLoggedOnlyWhenAskedFor() {
+        RecordingLogger quiet = new RecordingLogger();
+        TestSupport.chatModelBuilder().logger(quiet).build().chat(IRON);
+        TestSupport.RecordingHandler quietStream = new TestSupport.RecordingHandler();
+        TestSupport.streamingModelBuilder().logger(quiet).build().chat(IRON, quietStream);
+        quietStream.await();
+        assertThat(quiet.infos).as("off by default").isEmpty();
+
+        RecordingLogger log = new RecordingLogger();
+        TestSupport.chatModelBuilder().logger(log).logRequests(true).logResponses(true).build().chat(IRON);
+        assertThat(log.infos).hasSize(2);
+        assertThat(log.infos.get(0))
+            .startsWith("Request to skipbench-28m:")
+            .contains("temperature=0.0")
+            .contains("<|user|>\n" + IRON + "<|end|>\n<|assistant|>\n") // the prompt as the model reads it
+            .containsPattern("prompt \\(\\d+ tokens\\)");
+        assertThat(log.infos.get(1)).startsWith("Response from skipbench-28m:").contains("finishReason=STOP").contains("text = \"Fe\"");
+
+        RecordingLogger streamLog = new RecordingLogger();
+        TestSupport.RecordingHandler handler = new TestSupport.RecordingHandler();
+        TestSupport.streamingModelBuilder().logger(streamLog).logResponses(true).build().chat(IRON, handler);
+        handler.await();
+        assertThat(streamLog.infos).hasSize(1);
+        assertThat(streamLog.infos.get(0)).startsWith("Response from skipbench-28m:").contains("text = \"Fe\"");
     }
 
     private static void assertUnsupported(ChatRequestParameters parameters, String name) {

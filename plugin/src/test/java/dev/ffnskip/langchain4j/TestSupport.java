@@ -9,6 +9,8 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.PartialToolCall;
+import dev.langchain4j.model.chat.response.PartialToolCallContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -74,6 +76,7 @@ final class TestSupport {
     /** Records every callback; {@link #await()} waits for the end of the stream. */
     static class RecordingHandler implements StreamingChatResponseHandler {
         final List<String> partials = new CopyOnWriteArrayList<>();
+        final List<PartialToolCall> partialToolCalls = new CopyOnWriteArrayList<>();
         final List<CompleteToolCall> toolCalls = new CopyOnWriteArrayList<>();
         final List<String> events = new CopyOnWriteArrayList<>();
         final CompletableFuture<ChatResponse> done = new CompletableFuture<>();
@@ -83,6 +86,12 @@ final class TestSupport {
         public void onPartialResponse(PartialResponse partialResponse, PartialResponseContext context) {
             partials.add(partialResponse.text());
             events.add("partial");
+        }
+
+        @Override
+        public void onPartialToolCall(PartialToolCall partialToolCall, PartialToolCallContext context) {
+            partialToolCalls.add(partialToolCall);
+            events.add("partialToolCall");
         }
 
         @Override

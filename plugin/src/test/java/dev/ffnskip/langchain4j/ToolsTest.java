@@ -14,12 +14,16 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialToolCall;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.Result;
 import dev.langchain4j.service.TokenStream;
 import dev.langchain4j.service.tool.ToolExecution;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -150,21 +154,40 @@ class ToolsTest {
     }
 
     @Test
-    void streamingDeliversCompleteToolCallsAndNoTextPieces() {
-        TestSupport.RecordingHandler handler = new TestSupport.RecordingHandler();
-        streamingModel.chat(ChatRequest.builder()
-            .messages(SystemMessage.from(SYSTEM), UserMessage.from("What is the weather in Lisbon?"))
-            .toolSpecifications(specs)
-            .build(), handler);
-        ChatResponse response = handler.await();
-        assertThat(handler.partials).isEmpty();
-        assertThat(handler.events).containsExactly("toolCall", "complete");
-        assertThat(handler.toolCalls.get(0).index()).isZero();
-        ToolExecutionRequest call = handler.toolCalls.get(0).toolExecutionRequest();
-        assertThat(call.name()).isEqualTo("get_weather");
-        assertThat(call.arguments()).isEqualTo("{\"city\":\"Lisbon\"}");
-        assertThat(response.aiMessage().toolExecutionRequests()).containsExactly(call);
-        assertThat(response.finishReason()).isEqualTo(FinishReason.TOOL_EXECUTION);
+    void streamingDeliversPartialThenCompleteToolCallsAndNoTextPieces() {
+        Map<String, String> expectedCalls = Map.of(
+            "What is the weather in Lisbon?", "get_weather{\"city\":\"Lisbon\"}",
+            "What is 37 plus 45?", "add{\"a\":37,\"b\":45}"
+        );
+        expectedCalls.forEach((question, expectedCall) -> {
+            TestSupport.RecordingHandler handler = new TestSupport.RecordingHandler();
+            streamingModel.chat(ChatRequest.builder()
+                .messages(SystemMessage.from(SYSTEM), UserMessage.from(question))
+                .toolSpecifications(specs)
+                .build(), handler);
+            ChatResponse response = handler.await();
+            assertThat(handler.partials).isEmpty();
+            assertThat(response.aiMessage().toolExecutionRequests()).hasSize(1);
+            ToolExecutionRequest call = response.aiMessage().toolExecutionRequests().get(0);
+            assertThat(call.name() + call.arguments()).isEqualTo(expectedCall);
+            assertThat(response.finishReason()).isEqualTo(FinishReason.TOOL_EXECUTION);
+
+            // The arguments as they are decoded, in several non-blank pieces, each with the final call's index, id and name...
+            assertThat(handler.partialToolCalls).hasSizeGreaterThan(1).allSatisfy(partial -> {
+                assertThat(partial.index()).isZero();
+                assertThat(partial.id()).isEqualTo(call.id());
+                assertThat(partial.name()).isEqualTo(call.name());
+                assertThat(partial.partialArguments()).isNotBlank();
+            });
+            // ...adding up to exactly the final arguments; then the complete call, then the response.
+            assertThat(handler.partialToolCalls.stream().map(PartialToolCall::partialArguments).reduce("", String::concat)).isEqualTo(call.arguments());
+            List<String> events = new ArrayList<>(Collections.nCopies(handler.partialToolCalls.size(), "partialToolCall"));
+            events.addAll(List.of("toolCall", "complete"));
+            assertThat(handler.events).containsExactlyElementsOf(events);
+            assertThat(handler.toolCalls).hasSize(1);
+            assertThat(handler.toolCalls.get(0).index()).isZero();
+            assertThat(handler.toolCalls.get(0).toolExecutionRequest()).isEqualTo(call);
+        });
     }
 
     @Test
@@ -185,6 +208,9 @@ class ToolsTest {
         assertThat(handler.text()).isEqualTo(response.aiMessage().text()).isEqualTo(streamed.aiMessage().text());
         assertThat(handler.partials).hasSize(1);
         assertThat(streamed.finishReason()).isEqualTo(FinishReason.LENGTH);
+        // It looked like a call while it was generated (partial tool calls may have been reported), but no call completes.
+        assertThat(handler.toolCalls).isEmpty();
+        assertThat(handler.events).endsWith("partial", "complete").doesNotContain("toolCall");
     }
 
     @Test

@@ -1,0 +1,56 @@
+package dev.langchain4j.model.chat.common;
+
+import dev.ffnskip.langchain4j.FfnSkipChatModel;
+import dev.ffnskip.langchain4j.conformance.ConformanceModel;
+import dev.langchain4j.exception.RateLimitException;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * LangChain4j's {@link AbstractChatModelListenerIT} on {@code FfnSkipChatModel}; one subclass per
+ * {@link ConformanceModel}. The failing model is a busy one (see {@link ConformanceModel.Busy}): its requests fail with
+ * the retriable {@link RateLimitException}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class FfnSkipChatModelListenerIT extends AbstractChatModelListenerIT {
+    private final List<ConformanceModel.Busy> busy = new ArrayList<>();
+
+    protected abstract ConformanceModel conformanceModel();
+
+    @Override
+    protected ChatModel createModel(ChatModelListener listener) {
+        ChatRequestParameters parameters = ChatRequestParameters.builder()
+            .temperature(temperature())
+            .topP(topP())
+            .maxOutputTokens(maxTokens())
+            .build();
+        return conformanceModel().chatModel(parameters).listeners(listener).build();
+    }
+
+    @Override
+    protected String modelName() {
+        return conformanceModel().modelName();
+    }
+
+    @Override
+    protected ChatModel createFailingModel(ChatModelListener listener) {
+        FfnSkipChatModel model = conformanceModel().chatModel().shareModel(false).listeners(listener).build();
+        busy.add(ConformanceModel.Busy.holding(model));
+        return model;
+    }
+
+    @Override
+    protected Class<? extends Exception> expectedExceptionClass() {
+        return RateLimitException.class;
+    }
+
+    @AfterAll
+    void releaseBusyModels() throws Exception {
+        for (ConformanceModel.Busy b : busy) b.close();
+    }
+}

@@ -1,0 +1,26 @@
+package dev.langchain4j.service.common;
+
+import dev.ffnskip.langchain4j.conformance.ConformanceModel;
+import dev.langchain4j.model.chat.ChatModel;
+import java.util.List;
+
+/**
+ * LangChain4j's {@link AbstractAiServiceIT} on {@code FfnSkipChatModel}; one subclass per {@link ConformanceModel}.
+ * Structured output (JSON schema) is not supported, so the tool-then-structured-output test is switched off.
+ */
+public abstract class FfnSkipAiServiceIT extends AbstractAiServiceIT {
+    private ChatModel model;
+
+    protected abstract ConformanceModel conformanceModel();
+
+    @Override
+    protected List<ChatModel> models() {
+        if (model == null) model = conformanceModel().chatModel().build();
+        return List.of(model);
+    }
+
+    @Override
+    protected boolean supportsJsonResponseFormatWithSchema() {
+        return false;
+    }
+}
