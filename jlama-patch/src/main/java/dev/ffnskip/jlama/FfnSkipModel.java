@@ -145,7 +145,7 @@ public final class FfnSkipModel implements AutoCloseable {
      * @param cancelled polled between tokens; when it returns true the generation stops with {@code CANCELLED}
      */
     public GenerationResult generate(int[] prompt, GenerationRequest request, TokenListener listener, BooleanSupplier cancelled) {
-        try (DecodeSession session = openSession(request.gate(), request.recordSteps())) {
+        try (DecodeSession session = openSession(request.gate() != null ? request.gate() : defaultPolicy.policy(), request.recordSteps())) {
             return generator.generate(session, prompt, request, listener, cancelled);
         }
     }

@@ -96,7 +96,7 @@ class FfnSkipModelRequestTest {
         List<String> pieces = new ArrayList<>();
         GenerationResult result = model.generate(
             model.encodeText("The Book of Genesis, Chapter 1\n\nIn the beginning"),
-            GenerationRequest.builder().maxNewTokens(40).gate(SkipPolicy.defaults()).build(),
+            GenerationRequest.builder().maxNewTokens(40).gate(SkipPolicy.paperDefault()).build(),
             (id, text) -> pieces.add(text),
             () -> false
         );

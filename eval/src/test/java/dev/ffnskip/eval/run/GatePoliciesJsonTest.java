@@ -62,13 +62,20 @@ class GatePoliciesJsonTest {
         assertThatThrownBy(() -> GatePolicies.read(bad)).hasMessageContaining(bad.toString());
     }
 
-    /** The shipped default for skipbench-28m is exactly the policy calibrate wrote; other models get the paper gate. */
+    /**
+     * The shipped calibration for skipbench-28m is exactly the policy calibrate wrote, matched by the weights'
+     * fingerprint at float32 activations; other models, and skipbench-28m at other precisions, run dense.
+     */
     @Test
-    void shippedDefaultIsTheCalibratedPolicyFile() {
+    void shippedCalibrationIsTheCalibratedPolicyFileMatchedByFingerprint() {
         Path file = Path.of("..", "docs", "results", "skipbench-28m", "calibration", "target-0.05", "policy.json");
-        assertThat(GatePolicies.defaultFor("skipbench-28m", 16)).isEqualTo(GatePolicies.read(file));
-        assertThat(GatePolicies.defaultFor("stories260K", 5)).isEqualTo(SkipPolicy.defaults());
-        assertThat(GatePolicies.defaultFor("skipbench-28m", 12)).isEqualTo(SkipPolicy.defaults());
+        var registry = dev.ffnskip.jlama.gate.CalibrationRegistry.standard();
+        var skipbench = dev.ffnskip.jlama.load.ModelFingerprint.of(dev.ffnskip.jlama.load.ModelFolder.open(dev.ffnskip.testing.SharedAssets.skipbench()));
+        assertThat(registry.choose(skipbench, "BF16/F32").policy()).isEqualTo(GatePolicies.read(file));
+        assertThat(registry.choose(skipbench, "Q4/I8").policy()).isEqualTo(dev.ffnskip.jlama.gate.GatePolicy.DENSE);
+        var stories = dev.ffnskip.jlama.load.ModelFingerprint.of(dev.ffnskip.jlama.load.ModelFolder.open(dev.ffnskip.testing.SharedAssets.stories()));
+        assertThat(registry.choose(stories, "F32/F32").policy()).isEqualTo(dev.ffnskip.jlama.gate.GatePolicy.DENSE);
+        assertThat(registry.choose(stories, "F32/F32").reason()).contains("running dense");
     }
 
     @Test

@@ -22,4 +22,17 @@ public interface FfnGate {
      * @param ffnToResidualNorm |h_out - h_mid| / |h_mid|: the FFN update's size relative to the residual stream
      */
     void observe(int layer, float cosine, float ffnToResidualNorm);
+
+    /**
+     * For a layer whose FFN is computed this step: the magnitude below which its input channels (after the norm) are
+     * dropped; 0 keeps all (the stock dense FFN). See {@link ChannelSkipPolicy}.
+     */
+    default float inputThreshold(int layer) {
+        return 0f;
+    }
+
+    /** Like {@link #inputThreshold}, for the intermediate channels {@code silu(gate) * up}. */
+    default float intermediateThreshold(int layer) {
+        return 0f;
+    }
 }

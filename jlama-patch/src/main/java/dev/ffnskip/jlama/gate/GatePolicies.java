@@ -15,7 +15,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Reads and writes gate policies as JSON, e.g. the output of the eval harness's {@code calibrate} command.
+ * The JSON codec of gate policies, e.g. the output of the eval harness's {@code calibrate} command. (Which policy a
+ * model gets by default is {@link CalibrationRegistry}'s business.)
  *
  * <p>A policy file is one JSON object with a {@code "type"}; other top-level fields (description, calibration
  * report, ...) are ignored by the reader. Types and fields (snake_case):
@@ -28,48 +29,14 @@ import java.util.TreeSet;
  *       triggers), {@code skip_layers}, {@code warmup_tokens}, {@code max_skips_per_token}, {@code num_layers}, {@code sticky} (default true).</li>
  *   <li>{@code random} ({@link RandomFfnSkip}): {@code probability, protect_first, protect_last, warmup_tokens, seed}.</li>
  *   <li>{@code layer_drop} ({@link LayerDrop}) and {@code fixed} ({@link FixedLayerSkip}): {@code layers, warmup_tokens}.</li>
+ *   <li>{@code channel} ({@link ChannelSkipPolicy}): {@code input_thresholds, intermediate_thresholds} (arrays, one
+ *       per layer), {@code warmup_tokens}, {@code target_sparsity}, optional {@code blocks} (a block-skipping policy).</li>
  * </ul>
  */
 public final class GatePolicies {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private GatePolicies() {}
-
-    /**
-     * The calibrated default for skipbench-28m (16 layers): {@link LayerwiseSkipPolicy} with the local (non-sticky)
-     * trigger, skipping the FFNs of layers 4, 5, 7, 9, 10 and 12 (the six whose FFN least often changes the greedy
-     * output when skipped alone) when the previously computed layer's cosine is at or above its own 80th percentile of
-     * dense cosines, after one dense warm-up step. Chosen by the eval harness on the calibration split only:
-     * {@code calibrate --candidates sweep1-calibration.json,sweep2-calibration.json --target-skip 0.05}
-     * (docs/results/skipbench-28m/calibration/target-0.05/policy.json). On the held-out split it skips more FFN blocks
-     * than the paper's gate at 0.98 with less exact-match loss on factoid and context QA (docs/results/README.md).
-     */
-    public static final LayerwiseSkipPolicy SKIPBENCH_28M = new LayerwiseSkipPolicy(
-        16,
-        List.of(
-            0.3018331229686737, 0.9625471830368042, 0.961394727230072, 0.9659101366996765,
-            0.9670814871788025, 0.9692575335502625, 0.9717984795570374, 0.9735760688781738,
-            0.9754317402839661, 0.9770858287811279, 0.9667930603027344, 0.9641925692558289,
-            0.9521379470825195, 0.9529478549957275, 0.9444131255149841, Double.POSITIVE_INFINITY
-        ),
-        Set.of(4, 5, 7, 9, 10, 12),
-        1,
-        6,
-        false
-    );
-
-    /**
-     * The recommended (shipped) default gate for a model: the calibrated {@link #SKIPBENCH_28M} policy for the
-     * 16-layer skipbench-28m model, else {@link SkipPolicy#defaults()} (the paper's gate, which needs no
-     * calibration). Per-layer policies only fit the model they were calibrated on; calibrate others with the eval
-     * harness and load the result with {@link #read(Path)}.
-     *
-     * @param modelName the model folder's name, e.g. {@code skipbench-28m}
-     */
-    public static GatePolicy defaultFor(String modelName, int numLayers) {
-        if ("skipbench-28m".equals(modelName) && numLayers == SKIPBENCH_28M.numLayers()) return SKIPBENCH_28M;
-        return SkipPolicy.defaults();
-    }
 
     /** Reads a policy file; throws {@link IllegalArgumentException} naming the problem for malformed content. */
     public static GatePolicy read(Path file) {
@@ -129,6 +96,15 @@ public final class GatePolicies {
             o.put("warmup_tokens", p.warmupTokens());
             o.put("max_skips_per_token", p.maxSkipsPerToken());
             o.put("sticky", p.sticky());
+        } else if (policy instanceof ChannelSkipPolicy p) {
+            o.put("type", "channel");
+            ArrayNode in = o.putArray("input_thresholds");
+            p.inputThresholds().forEach(in::add);
+            ArrayNode mid = o.putArray("intermediate_thresholds");
+            p.intermediateThresholds().forEach(mid::add);
+            o.put("warmup_tokens", p.warmupTokens());
+            o.put("target_sparsity", p.targetSparsity());
+            p.blocks().ifPresent(b -> o.set("blocks", toJson(b)));
         } else if (policy instanceof RandomFfnSkip p) {
             o.put("type", "random");
             o.put("probability", p.probability());
@@ -183,10 +159,17 @@ public final class GatePolicies {
                 integer(o, "warmup_tokens"),
                 o.path("seed").asLong(0)
             );
+            case "channel" -> new ChannelSkipPolicy(
+                thresholds(o, "input_thresholds"),
+                thresholds(o, "intermediate_thresholds"),
+                o.has("warmup_tokens") ? integer(o, "warmup_tokens") : 0,
+                o.has("target_sparsity") ? number(o, "target_sparsity") : 0.0,
+                o.hasNonNull("blocks") ? java.util.Optional.of(fromJson(o.get("blocks"))) : java.util.Optional.empty()
+            );
             case "layer_drop" -> new LayerDrop(layers(o, "layers"), integer(o, "warmup_tokens"));
             case "fixed" -> new FixedLayerSkip(layers(o, "layers"), integer(o, "warmup_tokens"));
             case "" -> throw new IllegalArgumentException("missing \"type\"");
-            default -> throw new IllegalArgumentException("unknown policy type \"" + type + "\" (dense, skip, layerwise, random, layer_drop, fixed)");
+            default -> throw new IllegalArgumentException("unknown policy type \"" + type + "\" (dense, skip, layerwise, channel, random, layer_drop, fixed)");
         };
     }
 

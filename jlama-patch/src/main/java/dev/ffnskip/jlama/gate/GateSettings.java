@@ -41,7 +41,7 @@ public record GateSettings(
             throw new IllegalArgumentException("give a gate policy or paper-gate settings (" + String.join(", ", knobs) + "), not both");
         }
         // Validate knob values now, so a bad value fails where it was given, not at the first request.
-        if (!knobs.isEmpty()) paperGate();
+        if (!knobs.isEmpty()) paperGate(threshold, protectFirst, protectLast, warmupTokens, maxSkipFraction);
     }
 
     public static GateSettings ofDense() {
@@ -64,7 +64,7 @@ public record GateSettings(
     public GatePolicy resolve(GatePolicy modelDefault) {
         if (dense) return GatePolicy.DENSE;
         if (policy.isPresent()) return policy.get();
-        if (hasPaperKnobs()) return paperGate();
+        if (hasPaperKnobs()) return paperGate(threshold, protectFirst, protectLast, warmupTokens, maxSkipFraction);
         return modelDefault;
     }
 
@@ -83,7 +83,7 @@ public record GateSettings(
         );
     }
 
-    private SkipPolicy paperGate() {
+    private static SkipPolicy paperGate(OptionalDouble threshold, OptionalInt protectFirst, OptionalInt protectLast, OptionalInt warmupTokens, OptionalDouble maxSkipFraction) {
         SkipPolicy.Builder b = SkipPolicy.paperDefault().toBuilder();
         threshold.ifPresent(b::threshold);
         protectFirst.ifPresent(b::protectFirst);

@@ -71,11 +71,6 @@ public record SkipPolicy(
         return builder().build();
     }
 
-    /** The policy used when nothing else is configured. */
-    public static SkipPolicy defaults() {
-        return paperDefault();
-    }
-
     /** Skipping switched off: the stock dense computation. */
     public static SkipPolicy disabled() {
         return builder().enabled(false).build();

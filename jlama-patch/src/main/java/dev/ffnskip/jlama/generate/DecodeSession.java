@@ -39,7 +39,7 @@ public final class DecodeSession implements AutoCloseable {
         this.gate = policy.newGate(model.numberOfLayers());
         // The cosine costs one pass over the hidden state per layer; skip it when nothing reads it.
         this.signal = policy.mayDeviateFromDense() || recordSteps ? new ResidualCosine() : null;
-        this.stats = new StatsRecorder(model.numberOfLayers(), recordSteps);
+        this.stats = new StatsRecorder(model.numberOfLayers(), model.getConfig().embeddingLength, model.getConfig().hiddenLength, recordSteps);
         this.vocabularySize = model.getConfig().vocabularySize;
         this.contextLength = model.usableContextLength();
         this.kvBuffer = model.newKvBuffer();

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param topK keep only the k most likely tokens, or null; ignored when greedy
  * @param seed sampling seed, or null for a random one
  * @param stopSequences text that ends the generation when it appears; it is not part of the returned text
- * @param gate how decode steps skip FFNs ({@link SkipPolicy}, {@link GatePolicy#DENSE}, ...)
+ * @param gate how decode steps skip FFNs ({@link GatePolicy#DENSE}, a calibrated policy, the paper's
+ *     {@link SkipPolicy} ...), or null for the model's default ({@code FfnSkipModel.defaultPolicy()})
  * @param recordSteps keep per-step skipped layers and cosines in the statistics (tests, eval)
  */
 public record GenerationRequest(
@@ -34,7 +35,6 @@ public record GenerationRequest(
         if (topK != null && topK < 1) throw new IllegalArgumentException("topK must be >= 1, was " + topK);
         stopSequences = List.copyOf(Objects.requireNonNull(stopSequences, "stopSequences"));
         for (String stop : stopSequences) if (stop.isEmpty()) throw new IllegalArgumentException("stop sequences must not be empty");
-        Objects.requireNonNull(gate, "gate");
     }
 
     public static Builder builder() {
@@ -64,7 +64,7 @@ public record GenerationRequest(
         private Integer topK;
         private Long seed;
         private List<String> stopSequences = List.of();
-        private GatePolicy gate = SkipPolicy.defaults();
+        private GatePolicy gate;
         private boolean recordSteps;
 
         private Builder() {}

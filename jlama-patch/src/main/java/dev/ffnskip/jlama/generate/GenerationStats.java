@@ -19,6 +19,9 @@ import java.util.List;
  * @param steps per-step details when requested, else empty
  * @param prefillNanos time of the prefill, first token's logits included
  * @param decodeNanos time of all decode steps, sampling included
+ * @param ffnWorkSkipped share of the decode steps' FFN weight reads not done: skipped FFN blocks count whole,
+ *     channel-sparse FFNs by the columns they did not read ({@code ChannelSkipPolicy}); equals {@link #skipRatio()}
+ *     when only whole blocks are skipped
  */
 public record GenerationStats(
     int layers,
@@ -30,7 +33,8 @@ public record GenerationStats(
     int[] skippedPerStep,
     List<StepRecord> steps,
     long prefillNanos,
-    long decodeNanos
+    long decodeNanos,
+    double ffnWorkSkipped
 ) {
     /** One decode step: the layers whose FFN was skipped (ascending) and each layer's cosine, NaN where not computed. */
     public record StepRecord(int[] skippedLayers, float[] cosines) {}

@@ -19,13 +19,18 @@ final class StatsRecorder implements GatedLlamaModel.LayerRecorder {
     private float[] stepCosines;
     private int[] stepSkipped;
     private int stepSkipCount;
+    private final int hidden;
+    private final int intermediate;
+    private double ffnWorkDone; // in units of one dense FFN (all three projections read once)
 
     long prefillNanos;
     long decodeNanos;
     int promptTokens;
 
-    StatsRecorder(int layers, boolean recordSteps) {
+    StatsRecorder(int layers, int hidden, int intermediate, boolean recordSteps) {
         this.layers = layers;
+        this.hidden = hidden;
+        this.intermediate = intermediate;
         this.recordSteps = recordSteps;
         this.computed = new long[layers];
         this.skipped = new long[layers];
@@ -45,7 +50,10 @@ final class StatsRecorder implements GatedLlamaModel.LayerRecorder {
     @Override
     public void record(int layer, LayerAction action, float cosine) {
         switch (action) {
-            case COMPUTE -> computed[layer]++;
+            case COMPUTE -> {
+                computed[layer]++;
+                ffnWorkDone += 1.0; // corrected by recordChannels when the FFN ran channel-sparse
+            }
             case SKIP_FFN -> {
                 skipped[layer]++;
                 skippedPerStep[steps]++;
@@ -56,6 +64,13 @@ final class StatsRecorder implements GatedLlamaModel.LayerRecorder {
             stepCosines[layer] = cosine;
             if (action == LayerAction.SKIP_FFN) stepSkipped[stepSkipCount++] = layer;
         }
+    }
+
+    @Override
+    public void recordChannels(int layer, int keptIn, int hiddenChannels, int keptMid, int intermediateChannels) {
+        // gate and up read keptIn columns of `intermediate` rows each, down reads keptMid columns of `hidden` rows.
+        double dense = 3.0 * hiddenChannels * intermediateChannels;
+        ffnWorkDone += (2.0 * keptIn * intermediateChannels + (double) keptMid * hiddenChannels) / dense - 1.0;
     }
 
     void endStep() {
@@ -78,7 +93,8 @@ final class StatsRecorder implements GatedLlamaModel.LayerRecorder {
             Arrays.copyOf(skippedPerStep, steps),
             List.copyOf(records),
             prefillNanos,
-            decodeNanos
+            decodeNanos,
+            steps == 0 ? 0.0 : 1.0 - ffnWorkDone / ((double) steps * layers)
         );
     }
 }

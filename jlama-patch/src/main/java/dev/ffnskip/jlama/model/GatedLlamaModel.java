@@ -18,6 +18,9 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.LayerAction;
+import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
+import dev.ffnskip.jlama.kernels.WorkerTeam;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import java.util.Optional;
 import java.util.stream.IntStream;
 
@@ -91,19 +94,17 @@ public final class GatedLlamaModel extends LlamaModel {
         IntStream.range(c.dctx().layerStart, c.dctx().layerEnd).parallel().forEach(layer -> {
             int relative = layer - c.dctx().layerStart;
             String base = "model.layers." + layer + ".";
+            AbstractTensor gate = weights.load(base + "mlp.gate_proj.weight", c.dctx(), true, false).quantize(qType);
+            AbstractTensor down = weights.load(base + "mlp.down_proj.weight", c.dctx(), false, true).quantize(qType);
+            AbstractTensor up = weights.load(base + "mlp.up_proj.weight", c.dctx(), true, false).quantize(qType);
             blocks[relative] = new GatedTransformerBlock(
                 this,
                 relative,
                 new RMSNorm(this, weights.load(base + "input_layernorm.weight").quantize(qType)),
                 loadAttention(base + "self_attn.", relative, qType),
                 new RMSNorm(this, weights.load(base + "post_attention_layernorm.weight").quantize(qType)),
-                new MLPBlock(
-                    this,
-                    c.activationFunction,
-                    weights.load(base + "mlp.gate_proj.weight", c.dctx(), true, false).quantize(qType),
-                    weights.load(base + "mlp.down_proj.weight", c.dctx(), false, true).quantize(qType),
-                    weights.load(base + "mlp.up_proj.weight", c.dctx(), true, false).quantize(qType)
-                )
+                new MLPBlock(this, c.activationFunction, gate, down, up),
+                new GatedTransformerBlock.FfnWeights(gate, up, down)
             );
         });
         return blocks;
@@ -200,11 +201,18 @@ public final class GatedLlamaModel extends LlamaModel {
         AbstractTensor hidden = embedInput.inputTokenToEmbedding(token, position);
         for (int layer = 0; layer < transformerBlocks.length; layer++) {
             LayerAction action = gate.action(layer);
-            AbstractTensor next = block(layer).forward(hidden, position, kvBuffer, action, signal);
+            float tIn = action == LayerAction.COMPUTE ? gate.inputThreshold(layer) : 0f;
+            float tMid = action == LayerAction.COMPUTE ? gate.intermediateThreshold(layer) : 0f;
+            GatedTransformerBlock block = block(layer);
+            AbstractTensor next = block.forward(hidden, position, kvBuffer, action, signal, tIn, tMid);
             if (action == LayerAction.COMPUTE && signal != null) {
                 gate.observe(layer, signal.cosine(), signal.updateToResidualNorm());
             }
             recorder.record(layer, action, action == LayerAction.COMPUTE && signal != null ? signal.cosine() : Float.NaN);
+            if (tIn > 0f || tMid > 0f) {
+                ChannelSparseFfn.Stats s = block.lastChannelStats();
+                recorder.recordChannels(layer, s.keptIn, s.hidden, s.keptMid, s.intermediate);
+            }
             if (next != hidden) {
                 hidden.close();
                 hidden = next;
@@ -217,5 +225,51 @@ public final class GatedLlamaModel extends LlamaModel {
     @FunctionalInterface
     public interface LayerRecorder {
         void record(int layer, LayerAction action, float cosine);
+
+        /** For an FFN computed channel-sparse: kept input channels of {@code hidden}, kept intermediate of {@code intermediate}. */
+        default void recordChannels(int layer, int keptIn, int hidden, int keptMid, int intermediate) {}
+    }
+
+    private volatile WorkerTeam channelTeam;
+    private volatile ChannelProbe channelProbe;
+
+    /**
+     * Routes every single-token FFN through the channel-sparse kernel and shows each one's input and intermediate
+     * activations to {@code probe} (null to stop): how calibration measures channel magnitudes. Not for serving.
+     */
+    public void setChannelProbe(ChannelProbe probe) {
+        this.channelProbe = probe;
+    }
+
+    ChannelProbe channelProbe() {
+        return channelProbe;
+    }
+
+    /** The channel-sparse FFN of {@code layer}, built on first use (for calibration and benchmarks). */
+    public ChannelSparseFfn channelSparseFfn(int layer) {
+        return block(layer).channelSparse();
+    }
+
+    /** Thread layout of the channel-sparse FFN kernels: as many threads as Jlama's matmul pool. */
+    ChannelSparseFfn.Config channelKernelConfig() {
+        return ChannelSparseFfn.Config.of(PhysicalCoreExecutor.instance.get().getCoreCount());
+    }
+
+    /** One worker team for all layers' channel-sparse FFNs (they run one at a time, like every Jlama layer). */
+    synchronized WorkerTeam channelTeam() {
+        if (channelTeam == null) {
+            ChannelSparseFfn.Config k = channelKernelConfig();
+            channelTeam = WorkerTeam.create(k.threads(), k.handoff(), k.spinNanos());
+        }
+        return channelTeam;
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (channelTeam != null) channelTeam.close();
+        } finally {
+            super.close();
+        }
     }
 }

@@ -8,6 +8,8 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import dev.ffnskip.jlama.gate.LayerAction;
+import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
+import dev.ffnskip.jlama.kernels.ColumnQ8Matrix;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -27,7 +29,16 @@ public final class GatedTransformerBlock extends TransformerBlock {
     private final CausalSelfAttention attention;
     private final LayerNorm postAttentionNorm;
     private final FeedForward ffn;
+    private final FfnWeights ffnWeights;
     private final int width;
+    private final float[] sparseIn;
+    private final float[] sparseOut;
+    private final ChannelSparseFfn.Stats sparseStats = new ChannelSparseFfn.Stats();
+    private volatile ChannelSparseFfn sparseFfn;
+    private float[] probeMid;
+
+    /** The FFN's projections as Jlama loaded them ([intermediate, hidden] for gate and up, [hidden, intermediate] for down). */
+    record FfnWeights(AbstractTensor gate, AbstractTensor up, AbstractTensor down) {}
 
     GatedTransformerBlock(
         GatedLlamaModel model,
@@ -35,9 +46,13 @@ public final class GatedTransformerBlock extends TransformerBlock {
         LayerNorm inputNorm,
         CausalSelfAttention attention,
         LayerNorm postAttentionNorm,
-        FeedForward ffn
+        FeedForward ffn,
+        FfnWeights ffnWeights
     ) {
         super(model, layerIndex, inputNorm, attention, postAttentionNorm, ffn);
+        this.ffnWeights = ffnWeights;
+        this.sparseIn = new float[model.getConfig().embeddingLength];
+        this.sparseOut = new float[model.getConfig().embeddingLength];
         this.model = model;
         this.layerIndex = layerIndex;
         this.inputNorm = inputNorm;
@@ -76,6 +91,24 @@ public final class GatedTransformerBlock extends TransformerBlock {
         LayerAction action,
         ResidualCosine signal
     ) {
+        return forward(input, position, kvBuffer, action, signal, 0f, 0f);
+    }
+
+    /**
+     * {@link #forward(AbstractTensor, int, KvBufferCache.KvBuffer, LayerAction, ResidualCosine)} with FFN channel
+     * skipping: when either threshold is above 0 (single-row input only), the FFN runs on our channel-sparse kernel
+     * ({@link ChannelSparseFfn}) and reads only the weight columns of the channels at or above the thresholds; with
+     * both 0 it is Jlama's stock FFN. The kept counts are in {@link #lastChannelStats()} afterwards.
+     */
+    public AbstractTensor forward(
+        AbstractTensor input,
+        int position,
+        KvBufferCache.KvBuffer kvBuffer,
+        LayerAction action,
+        ResidualCosine signal,
+        float inputThreshold,
+        float intermediateThreshold
+    ) {
         var ops = TensorOperationsProvider.get();
         AbstractTensor attentionIn = inputNorm.forward(input);
         AbstractTensor residual; // h_mid = input + attention(norm(input))
@@ -96,15 +129,71 @@ public final class GatedTransformerBlock extends TransformerBlock {
 
         AbstractTensor ffnIn = postAttentionNorm.forward(residual);
         AbstractTensor output; // h_out = h_mid + ffn(norm(h_mid))
-        try (AbstractTensor quantized = model.quantizeForMatmul(ffnIn)) {
-            output = ffn.forward(quantized, Optional.empty());
-        } finally {
-            ffnIn.close();
+        ChannelProbe probe = model.channelProbe();
+        if ((inputThreshold > 0f || intermediateThreshold > 0f || probe != null) && residual.shape().first() == 1) {
+            output = sparseFfn(ffnIn, inputThreshold, intermediateThreshold, probe, residual);
+        } else {
+            try (AbstractTensor quantized = model.quantizeForMatmul(ffnIn)) {
+                output = ffn.forward(quantized, Optional.empty());
+            } finally {
+                ffnIn.close();
+            }
         }
         ops.accumulate(output, residual, 0, width);
 
         if (signal != null) signal.measure(residual, output, width);
         residual.close();
         return output;
+    }
+
+    private AbstractTensor sparseFfn(AbstractTensor ffnIn, float inputThreshold, float intermediateThreshold, ChannelProbe probe, AbstractTensor residual) {
+        try {
+            for (int j = 0; j < width; j++) sparseIn[j] = ffnIn.get(0, j);
+        } finally {
+            ffnIn.close();
+        }
+        if (probe == null) {
+            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, sparseOut, sparseStats);
+        } else {
+            if (probeMid == null) probeMid = new float[model.getConfig().hiddenLength];
+            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, sparseOut, sparseStats, probeMid);
+            double norm = 0;
+            for (int j = 0; j < width; j++) norm += (double) residual.get(0, j) * residual.get(0, j);
+            probe.sample(layerIndex, sparseIn, probeMid, Math.sqrt(norm));
+        }
+        AbstractTensor output = model.makeDenseTensor(1, width);
+        for (int j = 0; j < width; j++) output.set(sparseOut[j], 0, j);
+        return output;
+    }
+
+    /** Kept channel counts of the last channel-sparse FFN this layer ran. */
+    public ChannelSparseFfn.Stats lastChannelStats() {
+        return sparseStats;
+    }
+
+    /**
+     * The FFN in our column-major Q8 layout, built on first use from the weights Jlama loaded (their values are
+     * re-quantized to Q8_0 along each column: about 0.01% perplexity on SmolLM2, against 31% for Q4_0).
+     */
+    ChannelSparseFfn channelSparse() {
+        ChannelSparseFfn f = sparseFfn;
+        if (f != null) return f;
+        synchronized (this) {
+            if (sparseFfn == null) {
+                int inter = model.getConfig().hiddenLength;
+                ColumnQ8Matrix gateUp = ColumnQ8Matrix.quantizeInterleaved(values(ffnWeights.gate(), inter, width), values(ffnWeights.up(), inter, width), inter, width);
+                ColumnQ8Matrix down = ColumnQ8Matrix.quantize(values(ffnWeights.down(), width, inter), width, inter);
+                sparseFfn = new ChannelSparseFfn(gateUp, down, model.channelKernelConfig(), model.channelTeam());
+            }
+            return sparseFfn;
+        }
+    }
+
+    private static float[] values(AbstractTensor t, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) v[r * cols + c] = t.get(r, c);
+        }
+        return v;
     }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SkipPolicyTest {
     @Test
     void defaultsAreThePaperPolicyMeasuredOnSkipbench() {
-        SkipPolicy p = SkipPolicy.defaults();
+        SkipPolicy p = SkipPolicy.paperDefault();
         assertThat(p.enabled()).isTrue();
         assertThat(p.threshold()).isEqualTo(0.98);
         assertThat(p.protectFirst()).isEqualTo(2);

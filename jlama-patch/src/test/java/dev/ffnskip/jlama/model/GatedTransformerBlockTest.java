@@ -82,13 +82,10 @@ class GatedTransformerBlockTest {
             w.load(p + "self_attn.v_proj.weight", c.dctx(), true, false).quantize(type),
             w.load(p + "self_attn.o_proj.weight", c.dctx(), false, true).quantize(type)
         );
-        MLPBlock mlp = new MLPBlock(
-            model,
-            c.activationFunction,
-            w.load(p + "mlp.gate_proj.weight", c.dctx(), true, false).quantize(type),
-            w.load(p + "mlp.down_proj.weight", c.dctx(), false, true).quantize(type),
-            w.load(p + "mlp.up_proj.weight", c.dctx(), true, false).quantize(type)
-        );
+        AbstractTensor gate = w.load(p + "mlp.gate_proj.weight", c.dctx(), true, false).quantize(type);
+        AbstractTensor down = w.load(p + "mlp.down_proj.weight", c.dctx(), false, true).quantize(type);
+        AbstractTensor up = w.load(p + "mlp.up_proj.weight", c.dctx(), true, false).quantize(type);
+        MLPBlock mlp = new MLPBlock(model, c.activationFunction, gate, down, up);
         FeedForward counting = new FeedForward() {
             @Override
             public AbstractTensor forward(AbstractTensor input, Optional<Consumer<List<AbstractTensor>>> reducer) {
@@ -102,7 +99,8 @@ class GatedTransformerBlockTest {
             new RMSNorm(model, w.load(p + "input_layernorm.weight").quantize(type)),
             attention,
             new RMSNorm(model, w.load(p + "post_attention_layernorm.weight").quantize(type)),
-            counting
+            counting,
+            new GatedTransformerBlock.FfnWeights(gate, up, down)
         );
     }
 }

@@ -1,0 +1,278 @@
+package dev.ffnskip.jlama.kernels;
+
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A Llama SwiGLU FFN for one token with per-token channel skipping (TEAL-style magnitude sparsity):
+ *
+ * <pre>
+ *   out = down( silu(gate(x)) * up(x) ),   gate, up: [inter, hidden],  down: [hidden, inter]
+ * </pre>
+ *
+ * where {@code x} is the already normed input. Input channel {@code j} is kept iff {@code |x_j| >= tIn} and
+ * intermediate channel {@code i} iff {@code |a_i| >= tMid}, {@code a = silu(g) * u}; a dropped channel's column is not
+ * read at all (weights are column-major, see {@link ColumnQ8Matrix}). Thresholds 0 keep every channel (NaN is always
+ * dropped): the dense FFN runs through the very same code.
+ *
+ * <h2>Algorithm (one {@link #forward} call)</h2>
+ * <ol>
+ *   <li>The caller gathers the kept input channels {@code (j, x_j)} into preallocated arrays.
+ *   <li>Phase 0, on every team thread for its own range of intermediate rows (whole 32-row block pairs): one pass over
+ *       the kept columns of the interleaved gate/up matrix ({@code gu += x_j * [G|U][:, j]}, four columns per pass
+ *       over the accumulator), then {@code a = silu(g) * u} and the gather of its kept intermediate channels.
+ *   <li>Barrier.
+ *   <li>Phase 1, on every thread for its own range of output rows: {@code out = sum of a_i * D[:, i]} over the kept
+ *       intermediate channels of all threads.
+ * </ol>
+ * Both phases split the <em>output</em> rows, so the threads' results are disjoint and no reduction is needed; every
+ * thread streams the same kept columns, each its own contiguous slice of them.
+ *
+ * <h2>Threads and allocation</h2>
+ * An instance owns its scratch buffers and runs on a {@link WorkerTeam}, its own or one shared by all layers (see
+ * {@link #ChannelSparseFfn(ColumnQ8Matrix, ColumnQ8Matrix, Config, WorkerTeam)}): it allocates nothing per call, and
+ * is <b>not thread-safe</b> (one forward at a time, and instances sharing a team one at a time). {@link #close()}
+ * stops an owned team's helper threads.
+ *
+ * <h2>Numerics</h2>
+ * Every output is accumulated in float32 as one fused multiply-add per kept column, in ascending channel order, and
+ * SiLU uses a polynomial exp made of plain float operations ({@code Q8Kernel.exp}); so the result is bit-identical for
+ * any thread count, chunk size and kernel (512-bit, 256-bit, scalar), and independent of JIT state.
+ */
+public final class ChannelSparseFfn implements AutoCloseable {
+
+    /**
+     * Per-call counts of kept channels (mutable; the caller owns it and may reuse it across calls).
+     */
+    public static final class Stats {
+        /** Input channels kept in the last call ({@code |x_j| >= tIn}), out of {@link #hidden}. */
+        public int keptIn;
+        /** Intermediate channels kept in the last call ({@code |a_i| >= tMid}), out of {@link #intermediate}. */
+        public int keptMid;
+        public int hidden;
+        public int intermediate;
+
+        /** Fraction of input channels dropped in the last call. */
+        public double inputSparsity() {
+            return hidden == 0 ? 0 : 1.0 - (double) keptIn / hidden;
+        }
+
+        /** Fraction of intermediate channels dropped in the last call. */
+        public double midSparsity() {
+            return intermediate == 0 ? 0 : 1.0 - (double) keptMid / intermediate;
+        }
+
+        /** Fraction of FFN weight bytes not read in the last call (gate+up weigh twice as much as down). */
+        public double weightSparsity() {
+            return 1.0 - (2.0 * keptIn / hidden + (double) keptMid / intermediate) / 3.0;
+        }
+
+        @Override
+        public String toString() {
+            return "Stats[keptIn=" + keptIn + "/" + hidden + ", keptMid=" + keptMid + "/" + intermediate + "]";
+        }
+    }
+
+    /**
+     * Execution options.
+     *
+     * @param threads team size, caller included (1 = single-threaded)
+     * @param species float vector species: {@code SPECIES_512} or {@code SPECIES_256} run vectorised kernels, any
+     *     other runs a scalar kernel
+     * @param handoff how work reaches the helper threads (ignored for 1 thread)
+     * @param spinNanos how long a {@link WorkerTeam.Handoff#SPIN} helper polls after a call before parking
+     * @param chunkRows rows per accumulator chunk (rounded to whole blocks): within a chunk every kept column is
+     *     applied before the next chunk starts; {@code Integer.MAX_VALUE} walks a thread's whole row range at once
+     */
+    public record Config(int threads, VectorSpecies<Float> species, WorkerTeam.Handoff handoff, long spinNanos,
+            int chunkRows) {
+        public Config {
+            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1: " + threads);
+            Objects.requireNonNull(species, "species");
+            Objects.requireNonNull(handoff, "handoff");
+            if (spinNanos < 0) throw new IllegalArgumentException("spinNanos must be >= 0");
+            if (chunkRows < 1) throw new IllegalArgumentException("chunkRows must be >= 1");
+        }
+
+        /** Default rows per accumulator chunk. */
+        public static final int DEFAULT_CHUNK_ROWS = Integer.MAX_VALUE;
+
+        /** {@code threads} threads, the preferred species, spinning hand-off, default spin and chunking. */
+        public static Config of(int threads) {
+            return new Config(threads, FloatVector.SPECIES_PREFERRED, WorkerTeam.Handoff.SPIN,
+                    WorkerTeam.DEFAULT_SPIN_NANOS, DEFAULT_CHUNK_ROWS);
+        }
+
+        public Config withSpecies(VectorSpecies<Float> s) {
+            return new Config(threads, s, handoff, spinNanos, chunkRows);
+        }
+
+        public Config withThreads(int t) {
+            return new Config(t, species, handoff, spinNanos, chunkRows);
+        }
+
+        public Config withHandoff(WorkerTeam.Handoff h, long spin) {
+            return new Config(threads, species, h, spin, chunkRows);
+        }
+
+        public Config withChunkRows(int rows) {
+            return new Config(threads, species, handoff, spinNanos, rows);
+        }
+    }
+
+    private final ColumnQ8Matrix gateUp;
+    private final ColumnQ8Matrix down;
+    private final int hidden;
+    private final int inter;
+    private final Config config;
+    private final Q8Kernel kernel;
+    private final WorkerTeam team;
+    private final boolean ownsTeam;
+    /** Scratch buffers and per-call state, shared by the team threads (disjoint ranges). */
+    private final Q8Kernel.Work work;
+    private final WorkerTeam.Job job;
+
+    /**
+     * @param gateUp gate and up interleaved ({@link ColumnQ8Matrix#interleave} or
+     *     {@link ColumnQ8Matrix#quantizeInterleaved}), logical shape [inter, hidden] each
+     * @param down [hidden, inter]
+     */
+    public ChannelSparseFfn(ColumnQ8Matrix gateUp, ColumnQ8Matrix down, Config config) {
+        this(gateUp, down, config, null);
+    }
+
+    /**
+     * Builds the FFN on a shared team, e.g. one team for all layers of a model (one team per instance would leave a
+     * spinning helper per layer competing for the cores). A shared team is not closed by {@link #close()}, and the
+     * instances sharing it must be called from one thread at a time (the team's rule).
+     *
+     * @param team a team of {@code config.threads()} threads, or null to create (and own) one from {@code config}
+     */
+    public ChannelSparseFfn(ColumnQ8Matrix gateUp, ColumnQ8Matrix down, Config config, WorkerTeam team) {
+        Objects.requireNonNull(gateUp, "gateUp");
+        Objects.requireNonNull(down, "down");
+        this.config = Objects.requireNonNull(config, "config");
+        if (gateUp.groups() != 2) throw new IllegalArgumentException("gateUp must be an interleaved gate/up matrix");
+        if (down.groups() != 1) throw new IllegalArgumentException("down must be a plain matrix");
+        if (down.rows() != gateUp.cols() || down.cols() != gateUp.rows()) {
+            throw new IllegalArgumentException("shape mismatch: gate/up " + gateUp.rows() + "x" + gateUp.cols()
+                    + ", down " + down.rows() + "x" + down.cols());
+        }
+        this.gateUp = gateUp;
+        this.down = down;
+        this.hidden = gateUp.cols();
+        this.inter = gateUp.rows();
+        this.kernel = Q8Kernel.forSpecies(config.species());
+        int chunkBlocks = Math.max(1, Math.min(config.chunkRows() / ColumnQ8Matrix.BLOCK, Integer.MAX_VALUE / 4));
+        int threads = config.threads();
+        this.work = new Q8Kernel.Work(gateUp, down, threads, chunkBlocks);
+        final Q8Kernel k = kernel;
+        final Q8Kernel.Work w = work;
+        this.job = (t, phase) -> k.run(w, t, phase);
+        if (team != null && team.threads() != threads) {
+            throw new IllegalArgumentException("team has " + team.threads() + " threads, config " + threads);
+        }
+        this.ownsTeam = team == null;
+        this.team = team != null ? team : WorkerTeam.create(threads, config.handoff(), config.spinNanos());
+    }
+
+    /** Interleaves {@code gate} and {@code up} (a copy) and builds the FFN. */
+    public static ChannelSparseFfn of(ColumnQ8Matrix gate, ColumnQ8Matrix up, ColumnQ8Matrix down, Config config) {
+        return new ChannelSparseFfn(ColumnQ8Matrix.interleave(gate, up), down, config);
+    }
+
+    /** Quantizes row-major float weights (gate, up: [inter, hidden]; down: [hidden, inter]) and builds the FFN. */
+    public static ChannelSparseFfn quantize(float[] gate, float[] up, float[] down, int hidden, int inter,
+            Config config) {
+        return quantize(gate, up, down, hidden, inter, config, null);
+    }
+
+    /** {@link #quantize(float[], float[], float[], int, int, Config)} on a shared team (null: its own). */
+    public static ChannelSparseFfn quantize(float[] gate, float[] up, float[] down, int hidden, int inter,
+            Config config, WorkerTeam team) {
+        return new ChannelSparseFfn(ColumnQ8Matrix.quantizeInterleaved(gate, up, inter, hidden),
+                ColumnQ8Matrix.quantize(down, hidden, inter), config, team);
+    }
+
+    /**
+     * Computes the FFN of one token.
+     *
+     * @param x the normed input, at least {@code hidden} values (not modified)
+     * @param tIn input threshold: channel j is used iff {@code |x_j| >= tIn} (0 = dense)
+     * @param tMid intermediate threshold: channel i is used iff {@code |silu(g_i) u_i| >= tMid} (0 = dense)
+     * @param out receives the {@code hidden} output values (written, not added)
+     * @param stats receives the kept counts; may be null
+     */
+    public void forward(float[] x, float tIn, float tMid, float[] out, Stats stats) {
+        forward(x, tIn, tMid, out, stats, null);
+    }
+
+    /**
+     * {@link #forward(float[], float, float, float[], Stats)} that also exports the intermediate activations, for
+     * calibrating {@code tMid} (e.g. as a quantile of {@code |a|} over sample tokens).
+     *
+     * @param midOut if not null, receives {@code a_i = silu(g_i) * u_i} for all {@code intermediate()} channels,
+     *     computed from the kept inputs and before the {@code tMid} cut
+     */
+    public void forward(float[] x, float tIn, float tMid, float[] out, Stats stats, float[] midOut) {
+        if (midOut != null && midOut.length < inter) {
+            throw new IllegalArgumentException("midOut has " + midOut.length + " values, need " + inter);
+        }
+        if (x.length < hidden) throw new IllegalArgumentException("x has " + x.length + " values, need " + hidden);
+        if (out.length < hidden) throw new IllegalArgumentException("out has " + out.length + " values, need " + hidden);
+        // (a) gather kept input channels, branch-free
+        final Q8Kernel.Work w = work;
+        final int[] idx = w.inIdx;
+        final float[] val = w.inVal;
+        int n = 0;
+        for (int j = 0; j < hidden; j++) {
+            float v = x[j];
+            idx[n] = j;
+            val[n] = v;
+            n += Math.abs(v) >= tIn ? 1 : 0;
+        }
+        w.keptIn = n;
+        w.tMid = tMid;
+        w.out = out;
+        try {
+            team.run(job, 2); // phase 0: (b), (c) per thread; barrier; phase 1: (d) per thread
+        } finally {
+            w.out = null;
+        }
+        if (midOut != null) System.arraycopy(w.act, 0, midOut, 0, inter);
+        if (stats != null) {
+            int m = 0;
+            for (int c : w.midCount) m += c;
+            stats.keptIn = n;
+            stats.keptMid = m;
+            stats.hidden = hidden;
+            stats.intermediate = inter;
+        }
+    }
+
+    /** Hidden size (input and output length). */
+    public int hidden() {
+        return hidden;
+    }
+
+    /** Intermediate size. */
+    public int intermediate() {
+        return inter;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** Weight bytes read by a dense call (quants and scales of gate, up and down). */
+    public long weightBytes() {
+        return gateUp.byteSize() + down.byteSize();
+    }
+
+    /** Stops the helper threads of an owned team (a shared team is left running). Not to be used afterwards. */
+    @Override
+    public void close() {
+        if (ownsTeam) team.close();
+    }
+}

@@ -1,0 +1,151 @@
+package dev.ffnskip.jlama.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The per-thread phases of {@link ChannelSparseFfn}, one implementation per float vector width.
+ *
+ * <h2>Why {@link #run} is one big method per kernel class</h2>
+ *
+ * Vector API code is fast only if C2 intrinsifies every vector operation; otherwise it silently falls back to Java
+ * code that allocates a box per vector (~10x slower). Intrinsification needs (1) a constant species, which is why each
+ * kernel class keeps its species in {@code static final} fields, and (2) every Vector API call chain (4-5 frames
+ * deep) to be inlined within C2's {@code MaxInlineLevel} (15) from the compilation root. If the vector loops were
+ * inlined into a deep caller, e.g. a polymorphic call site that sees both the 512- and the 256-bit kernel, the chain
+ * runs out of depth and the boxed fallback is compiled in. So {@link #run} is the compilation root of all vector code:
+ * its bytecode is kept above C2's {@code FreqInlineSize} (325 bytes), which makes C2 compile it on its own rather than
+ * inline it into any caller, and the vector loops sit at most two calls below it. (The allocation test exercises both
+ * kernels in one JVM.)
+ */
+abstract class Q8Kernel {
+
+    /** The kernel for {@code species}: 512- and 256-bit are vectorised, anything else runs the scalar kernel. */
+    static Q8Kernel forSpecies(VectorSpecies<Float> species) {
+        if (species == FloatVector.SPECIES_512) return new Q8Kernel512();
+        if (species == FloatVector.SPECIES_256) return new Q8Kernel256();
+        return new Q8KernelScalar();
+    }
+
+    /** Float lanes per vector (1 for the scalar kernel). */
+    abstract int lanes();
+
+    /**
+     * Phase {@code phase} of one forward call on team thread {@code t}:
+     *
+     * <ul>
+     *   <li>phase 0: {@code gu = sum over kept j of x_j * GU[:, j]} for the thread's block pairs
+     *       {@code [pairStart[t], pairStart[t+1])}, then {@code act = silu(g) * u} for them, then the gather of their
+     *       kept intermediate channels into {@code midIdx/midVal} from offset {@code 32 * pairStart[t]}, the count
+     *       into {@code midCount[t]};
+     *   <li>phase 1: {@code out[r] = sum over all threads' kept i of a_i * D[r, i]} for the thread's output blocks
+     *       {@code [outStart[t], outStart[t+1])}.
+     * </ul>
+     *
+     * Accumulation into each output is a sequence of float32 fused multiply-adds in kept-column order, in every kernel.
+     */
+    abstract void run(Work w, int t, int phase);
+
+    /** The scratch and per-call state of one {@link ChannelSparseFfn}. */
+    static final class Work {
+        final ColumnQ8Matrix gateUp;
+        final ColumnQ8Matrix down;
+        final int hidden;
+        final int inter;
+        final int chunkBlocks;
+        /** Thread t: gate/up block pairs [pairStart[t], pairStart[t + 1]); output blocks [outStart[t], ...). */
+        final int[] pairStart;
+        final int[] outStart;
+        final int[] inIdx;
+        final float[] inVal;
+        /** Interleaved gate/up accumulator, by storage row of {@link #gateUp}. */
+        final float[] gu;
+        /** a = silu(g) * u by intermediate channel (padded). */
+        final float[] act;
+        /** Thread t writes its kept intermediate channels from offset 32 * pairStart[t]. */
+        final int[] midIdx;
+        final float[] midVal;
+        final int[] midCount;
+        /** Down accumulator, padded hidden. */
+        final float[] outAcc;
+        // per call
+        int keptIn;
+        float tMid;
+        float[] out;
+
+        Work(ColumnQ8Matrix gateUp, ColumnQ8Matrix down, int threads, int chunkBlocks) {
+            this.gateUp = gateUp;
+            this.down = down;
+            this.hidden = gateUp.cols();
+            this.inter = gateUp.rows();
+            this.chunkBlocks = chunkBlocks;
+            this.pairStart = split(gateUp.paddedRows() / ColumnQ8Matrix.BLOCK, threads);
+            this.outStart = split(down.paddedRows() / ColumnQ8Matrix.BLOCK, threads);
+            this.inIdx = new int[hidden];
+            this.inVal = new float[hidden];
+            this.gu = new float[gateUp.columnStride()];
+            this.act = new float[gateUp.paddedRows()];
+            this.midIdx = new int[gateUp.paddedRows()];
+            this.midVal = new float[gateUp.paddedRows()];
+            this.midCount = new int[threads];
+            this.outAcc = new float[down.paddedRows()];
+        }
+
+        /** Splits {@code units} into {@code parts} near-equal ranges: boundaries [0, ..., units]. */
+        private static int[] split(int units, int parts) {
+            int[] b = new int[parts + 1];
+            for (int t = 0; t <= parts; t++) b[t] = (int) ((long) units * t / parts);
+            return b;
+        }
+    }
+
+    /**
+     * Gathers the channels {@code i} in {@code [from, to)} with {@code |a_i| >= threshold} into {@code idx/val} from
+     * offset {@code from} (branch-free) and returns how many.
+     */
+    static int gather(float[] a, int from, int to, float threshold, int[] idx, float[] val) {
+        int n = from;
+        for (int i = from; i < to; i++) {
+            float v = a[i];
+            idx[n] = i;
+            val[n] = v;
+            n += Math.abs(v) >= threshold ? 1 : 0;
+        }
+        return n - from;
+    }
+
+    /** Copies the thread's output rows {@code [32 * b0, min(32 * b1, hidden))} from the accumulator. */
+    static void copyOut(Work w, int b0, int b1) {
+        int r0 = b0 * ColumnQ8Matrix.BLOCK, r1 = Math.min(b1 * ColumnQ8Matrix.BLOCK, w.hidden);
+        if (r1 > r0) System.arraycopy(w.outAcc, r0, w.out, r0, r1 - r0);
+    }
+
+    // exp(x) = 2^n * e^r, n = round(x / ln 2), |r| <= ln(2) / 2, e^r by its degree-7 Taylor polynomial (truncation
+    // error < r^8 / 8! = 5e-9, below float32 rounding). Only +, *, compare and bit moves: the vector kernels do the same
+    // operations in the same order, so every kernel (and the interpreter, C1 and C2) gives bit-identical results.
+    static final float EXP_LO = -87f;
+    static final float EXP_HI = 88f;
+    static final float LOG2E = 1.44269504f;
+    /** 1.5 * 2^23: adding it rounds a float of magnitude < 2^22 to an integer, kept in the low mantissa bits. */
+    static final float ROUND_MAGIC = 12582912f;
+    static final int ROUND_MAGIC_BITS = 0x4B400000;
+    static final float LN2_HI = 0.693145751953125f; // ln 2 split in two: n * LN2_HI is exact for |n| <= 2^8
+    static final float LN2_LO = 1.42860677e-6f;
+    static final float C2 = 1f / 2, C3 = 1f / 6, C4 = 1f / 24, C5 = 1f / 120, C6 = 1f / 720, C7 = 1f / 5040;
+
+    /** exp(x) in float32, relative error below 1.5e-7 for x in [-87, 88] (clamped outside). */
+    static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float y = x * LOG2E + ROUND_MAGIC;
+        float n = y - ROUND_MAGIC;
+        float pow2 = Float.intBitsToFloat((Float.floatToRawIntBits(y) - (ROUND_MAGIC_BITS - 127)) << 23);
+        float r = x - n * LN2_HI - n * LN2_LO;
+        float p = ((((((r * C7 + C6) * r + C5) * r + C4) * r + C3) * r + C2) * r + 1f) * r + 1f;
+        return p * pow2;
+    }
+
+    /** SiLU(g) * u = g * u / (1 + exp(-g)) in float32, exactly as the vector kernels compute it. */
+    static float siluMul(float g, float u) {
+        return g * u / (exp(-g) + 1f);
+    }
+}
