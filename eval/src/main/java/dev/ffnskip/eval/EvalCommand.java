@@ -19,8 +19,10 @@ import picocli.CommandLine.Spec;
         QualityCommand.class,
         SuiteCommand.class,
         CalibrateCommand.class,
+        dev.ffnskip.eval.channel.ChannelCalibrateCommand.class,
         ReportCommand.class,
         dev.ffnskip.eval.bench.BenchCommand.class,
+        dev.ffnskip.eval.bench.RealModelBenchCommand.class,
         HelpCommand.class,
     }
 )

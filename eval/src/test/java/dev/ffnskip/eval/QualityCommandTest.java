@@ -84,6 +84,14 @@ class QualityCommandTest {
         assertThat(ppl.get("tokens").asInt()).isEqualTo(48);
         // 23 decode steps per text: the first token is predicted from the prefill
         assertThat(ppl.get("counters").get("decode_steps").asInt()).isEqualTo(46);
+        JsonNode chat = quality("--task", "chat", "--split", "calib", "--limit", "2", "--max-new-tokens", "12", "--mode", "random", "--target-skip", "0.5");
+        assertThat(chat.get("rouge_l_vs_dense").asDouble()).isBetween(0.0, 1.0);
+        assertThat(chat.get("exact_vs_dense").asDouble()).isBetween(0.0, 1.0);
+        assertThat(chat.get("matched_prefix").asDouble()).isBetween(0.0, 1.0);
+        assertThat(chat.get("by_kind").size()).isPositive();
+        JsonNode pplContext = quality("--task", "perplexity", "--limit", "1", "--max-text-tokens", "24", "--ppl-context", "16");
+        assertThat(pplContext.get("tokens").asInt()).isEqualTo(8);
+        assertThat(pplContext.get("counters").get("decode_steps").asInt()).isEqualTo(7);
         JsonNode stories = quality("--task", "continuation", "--model", SharedAssets.stories().toString(), "--limit", "2", "--max-new-tokens", "16");
         assertThat(stories.get("output_tokens").asDouble()).isPositive();
     }

@@ -42,6 +42,10 @@ import picocli.CommandLine.Spec;
 /**
  * Fits a gate policy on the calibration split only.
  *
+ * <p>Without a criterion ({@code --target-skip}, {@code --max-em-loss}, {@code --min-agreement}) it calibrates under a
+ * quality budget on the chat and perplexity tasks, verifies the choice on the evaluation split and stores it as a
+ * {@link dev.ffnskip.jlama.gate.Calibration} only if it holds there ({@link BudgetCalibration}). With a criterion:
+ *
  * <p>Layerwise family (default): (1) a dense pass records every layer's cos(h_mid, h_out) at every decode step, and
  * one extra decode per layer skips only that layer's FFN at every step, which measures how often each layer's FFN
  * changes the greedy output; (2) the layers are ranked from least to most sensitive; (3) candidates skip the k least
@@ -52,7 +56,12 @@ import picocli.CommandLine.Spec;
  * searches the single threshold and warm-up of {@link SkipPolicy} (protect 2+2) the same way.
  */
 @Command(name = "calibrate", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Chooses per-layer thresholds, skipped layers and warm-up on the calibration split and writes the policy JSON.")
+    description = {
+        "Chooses a gate policy on the calibration split.",
+        "Default: under a quality budget (perplexity within +5%% of dense and mean chat ROUGE-L vs dense >= 0.75), the most skip among the paper rule "
+            + "over thresholds and the layerwise family, verified on the evaluation split and stored as the model's calibration only if it holds there.",
+        "With --target-skip, --max-em-loss or --min-agreement: the exact-match calibration on --tasks, writing policy.json."
+    })
 public final class CalibrateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -68,13 +77,42 @@ public final class CalibrateCommand implements Callable<Integer> {
         Double minAgreement;
     }
 
-    @ArgGroup(exclusive = false, multiplicity = "1")
+    /** Without one of these criteria, calibrate runs under the quality budget ({@link BudgetCalibration}). */
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
     Criterion criterion;
+
+    @Option(names = "--max-ppl-increase", paramLabel = "F", defaultValue = "0.05",
+        description = "budget: perplexity at most this fraction above dense (default: ${DEFAULT-VALUE} = +5%%).")
+    double maxPplIncrease;
+
+    @Option(names = "--min-rouge-l", paramLabel = "R", defaultValue = "0.75",
+        description = "budget: mean ROUGE-L F1 of the chat answers vs the dense answers at least R (default: ${DEFAULT-VALUE}).")
+    double minRougeL;
+
+    @Option(names = "--min-skip", paramLabel = "S", defaultValue = "0.01",
+        description = "budget: a candidate must also skip at least this share of FFN blocks (default: ${DEFAULT-VALUE}).")
+    double minSkip;
+
+    @Option(names = "--chat-limit", paramLabel = "N", defaultValue = "24", description = "budget: chat prompts per split (default: ${DEFAULT-VALUE}).")
+    int chatLimit;
+
+    @Option(names = "--ppl-limit", paramLabel = "N", defaultValue = "12", description = "budget: perplexity texts per split (default: ${DEFAULT-VALUE}).")
+    int pplLimit;
+
+    @Option(names = "--policies-dir", paramLabel = "DIR",
+        description = "budget: where the calibration is stored (default: CalibrationRegistry.userDirectory(): -Dffnskip.policies.dir, FFNSKIP_POLICIES_DIR or ~/.cache/ffn-skip/policies).")
+    Path policiesDir;
+
+    @Option(names = "--no-store", description = "budget: measure and verify, but store nothing.")
+    boolean noStore;
 
     @Option(names = "--tasks", split = ",", paramLabel = "TASK", defaultValue = "factoid,context", description = "Calibration tasks (default: ${DEFAULT-VALUE}).")
     List<String> tasks;
 
-    @Option(names = "--family", paramLabel = "F", defaultValue = "layerwise", description = "layerwise (default) or paper (single threshold).")
+    @Option(names = "--family", paramLabel = "F", split = ",",
+        description = "layerwise or paper (single threshold); default layerwise, under the budget paper,layerwise.")
+    List<String> families;
+
     String family;
 
     @Option(names = "--warmups", split = ",", paramLabel = "W", defaultValue = "0,1,2", description = "Warm-ups tried (default: ${DEFAULT-VALUE}).")
@@ -126,6 +164,14 @@ public final class CalibrateCommand implements Callable<Integer> {
         }
         String command = CommandText.of(spec);
         PrintWriter log = spec.commandLine().getOut();
+        if (criterion == null) {
+            if (storedCandidates != null) throw new IllegalArgumentException("--candidates needs --target-skip, --max-em-loss or --min-agreement");
+            return budgeted(command, log);
+        }
+        for (String o : List.of("--max-ppl-increase", "--min-rouge-l", "--min-skip", "--chat-limit", "--ppl-limit", "--policies-dir", "--no-store")) {
+            if (matched(o)) throw new IllegalArgumentException(o + " belongs to the budgeted calibration; it cannot be combined with --target-skip, --max-em-loss or --min-agreement");
+        }
+        family = families == null ? "layerwise" : String.join(",", families);
         if (storedCandidates != null) return chooseStored(command, log);
         try (ModelPool pool = model.open()) {
             Runner runner = new Runner(pool, model.progress());
@@ -225,6 +271,44 @@ public final class CalibrateCommand implements Callable<Integer> {
             CandidateEval chosen = choose(evaluated);
             log.println("chosen: " + chosen.line());
             write(command, pool, stats, changed, lossPerLayer, ranking, denseEm, evaluated, chosen);
+        }
+        return 0;
+    }
+
+    private boolean matched(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /**
+     * Calibration under the quality budget: the paper rule over thresholds and the layerwise family on the chat and
+     * perplexity calibration items, the most skip within the budget, verified on the evaluation split, stored only if
+     * it holds there too.
+     */
+    private int budgeted(String command, PrintWriter log) {
+        if (matched("--limit")) throw new IllegalArgumentException("the budgeted calibration takes --chat-limit and --ppl-limit, not --limit");
+        if (matched("--tasks") || matched("--no-fixed") || matched("--candidates")) {
+            throw new IllegalArgumentException("--tasks, --no-fixed and --candidates need --target-skip, --max-em-loss or --min-agreement");
+        }
+        if (!(maxPplIncrease >= 0) || !(minRougeL >= 0) || !(minSkip >= 0)) throw new IllegalArgumentException("budget values must be >= 0");
+        if (!matched("--max-new-tokens")) dataOptions.useMaxNewTokens(48);
+        if (!matched("--max-text-tokens")) dataOptions.useMaxTextTokens(160);
+        if (!matched("--ppl-context")) dataOptions.usePplContext(16);
+        Set<String> fam = new TreeSet<>(families == null ? List.of("paper", "layerwise") : families);
+        for (String f : fam) if (!f.equals("paper") && !f.equals("layerwise")) throw new IllegalArgumentException("--family takes paper and layerwise, not " + f);
+        List<Double> paperThresholds = !fam.contains("paper") ? List.of() : matched("--thresholds") ? thresholds : List.of(0.99, 0.995, 0.999, 0.9995, 0.9999);
+        List<Integer> ws = matched("--warmups") ? warmups : List.of(2);
+        List<Integer> ks = !fam.contains("layerwise") ? List.of() : matched("--layer-counts") ? layerCounts : List.of(2, 4, 8);
+        List<Double> qs = matched("--quantiles") ? quantiles : List.of(0.5, 0.9);
+        Task chat = Task.forName("chat");
+        Task ppl = Task.forName("perplexity");
+        Path chatData = dataDir != null ? dataDir.resolve(chat.defaultDataFile()) : DataOptions.dataFor(chat, null);
+        Path pplData = dataDir != null ? dataDir.resolve(ppl.defaultDataFile()) : DataOptions.dataFor(ppl, null);
+        var options = dataOptions.taskOptions();
+        try (ModelPool pool = model.open()) {
+            BudgetCalibration.Settings settings = new BudgetCalibration.Settings(chatData, chatLimit, options, pplData, pplLimit, options, Math.max(2, 2 * pool.size()));
+            BudgetCalibration b = new BudgetCalibration(pool, new BudgetCalibration.Budget(maxPplIncrease, minRougeL, minSkip), settings, log);
+            b.run(new BudgetCalibration.Family(paperThresholds, ws, ks, qs, fam.contains("layerwise") ? localQuantiles : List.of(), givenRanking), !noStore,
+                policiesDir != null ? policiesDir : dev.ffnskip.jlama.gate.CalibrationRegistry.userDirectory(), command, out);
         }
         return 0;
     }

@@ -25,7 +25,7 @@ public final class CommandText {
         StringBuilder b = new StringBuilder();
         b.append(s.path("task").asText()).append(' ').append(s.path("mode").asText());
         b.append(String.format(Locale.ROOT, " n=%d skip=%.4f tok/s=%.1f", s.path("n").asInt(), s.path("realized_skip_ratio").asDouble(), s.path("tokens_per_s").asDouble()));
-        for (String m : List.of("exact_match", "token_f1", "rouge_l", "call_exact", "answer_exact", "perplexity", "output_tokens")) {
+        for (String m : List.of("exact_match", "token_f1", "rouge_l", "call_exact", "answer_exact", "exact_vs_dense", "matched_prefix", "rouge_l_vs_dense", "perplexity", "output_tokens")) {
             if (s.has(m)) b.append(String.format(Locale.ROOT, " %s=%.4f", m, s.get(m).asDouble()));
         }
         JsonNode a = s.get("agreement");

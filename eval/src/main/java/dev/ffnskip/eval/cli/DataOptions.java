@@ -16,21 +16,37 @@ public final class DataOptions {
     String split;
 
     @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "0",
-        description = "Most new tokens per generation (0 = task default: 24 factoid/context, 96 summarize, 64 tools/continuation).")
+        description = "Most new tokens per generation (0 = task default: 24 factoid/context, 96 summarize, 64 tools/continuation/chat).")
     int maxNewTokens;
 
     @Option(names = "--max-text-tokens", paramLabel = "N", defaultValue = "0", description = "perplexity: most tokens per text (0 = all).")
     int maxTextTokens;
 
+    @Option(names = "--ppl-context", paramLabel = "N", defaultValue = "0",
+        description = "perplexity: leading text tokens prefilled dense and not scored; the gate acts on the rest (default: ${DEFAULT-VALUE}; the SmolLM2 reference: 16 with --max-text-tokens 160).")
+    int pplContext;
+
     @Option(names = "--prefix-words", paramLabel = "N", defaultValue = "8", description = "continuation: words of each text used as prompt (default: ${DEFAULT-VALUE}).")
     int prefixWords;
 
-    void useSplit(String s) {
+    public void useSplit(String s) {
         this.split = s;
     }
 
-    void useMaxTextTokens(int n) {
+    public void useMaxTextTokens(int n) {
         this.maxTextTokens = n;
+    }
+
+    public void useMaxNewTokens(int n) {
+        this.maxNewTokens = n;
+    }
+
+    public void usePplContext(int n) {
+        this.pplContext = n;
+    }
+
+    public void useLimit(int n) {
+        this.limit = n;
     }
 
     public int limit() {
@@ -42,7 +58,7 @@ public final class DataOptions {
     }
 
     public TaskOptions taskOptions() {
-        return new TaskOptions(maxNewTokens, maxTextTokens, prefixWords);
+        return new TaskOptions(maxNewTokens, maxTextTokens, prefixWords, pplContext);
     }
 
     public static Path dataFor(Task task, Path given) {

@@ -146,7 +146,7 @@ public final class Report {
 
     private static List<String> metricColumns(Task task, List<Run> group) {
         List<String> cols = new ArrayList<>();
-        for (String m : List.of(task.primaryMetric(), "token_f1", "rouge_l", "call_exact", "answer_exact", "output_tokens")) {
+        for (String m : List.of(task.primaryMetric(), "exact_vs_dense", "matched_prefix", "token_f1", "rouge_l", "call_exact", "answer_exact", "output_tokens")) {
             if (!cols.contains(m) && group.get(0).json.has(m) && !(task.name().equals("summarize") && m.equals("exact_match"))) cols.add(m);
         }
         if (task.name().equals("continuation") || task.name().equals("perplexity")) cols.add("agreement");

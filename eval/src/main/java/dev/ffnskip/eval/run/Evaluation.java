@@ -90,6 +90,7 @@ public final class Evaluation {
         config.put("max_new_tokens", options.maxNewTokens());
         config.put("max_text_tokens", options.maxTextTokens());
         config.put("prefix_words", options.prefixWords());
+        config.put("ppl_context", options.contextTokens());
         config.put("threads", runner.pool().size());
         config.put("policy_description", policy.describe());
         try {

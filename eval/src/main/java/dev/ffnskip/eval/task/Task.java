@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.tokenizer.ByteLevelBpeTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,7 +23,7 @@ public abstract class Task {
     protected static final ObjectMapper JSON = new ObjectMapper();
 
     /** The task names of the scripted interface. */
-    public static final List<String> NAMES = List.of("factoid", "context", "summarize", "perplexity", "tools", "continuation");
+    public static final List<String> NAMES = List.of("factoid", "context", "summarize", "perplexity", "tools", "continuation", "chat");
 
     public static Task forName(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
@@ -32,8 +33,17 @@ public abstract class Task {
             case "perplexity" -> new PerplexityTask();
             case "tools" -> new ToolsTask();
             case "continuation" -> new ContinuationTask();
+            case "chat" -> new ChatTask();
             default -> throw new IllegalArgumentException("unknown task '" + name + "', expected one of " + NAMES);
         };
+    }
+
+    /**
+     * The chat task scored against dense results measured earlier ({@code dense}: item id to the dense result of the
+     * same prompt and decoding settings), so that no dense decode is repeated.
+     */
+    public static Task chatAgainst(Map<String, ItemResult> dense) {
+        return new ChatTask(dense);
     }
 
     public abstract String name();
@@ -130,6 +140,17 @@ public abstract class Task {
         PromptSupport support = model.promptSupport()
             .orElseThrow(() -> new IllegalArgumentException("model " + model.info().name() + " has no chat template"));
         return model.encode(support.builder().addUserMessage(content).build());
+    }
+
+    /**
+     * The ids of raw text as the model's own tokenizer gives them for plain text: for tokenizers that follow the Hugging
+     * Face or GGUF configuration exactly ({@link ByteLevelBpeTokenizer}: GGUF files, digit-splitting folders) the ids
+     * as encoded, BOS included only when that configuration adds it (SmolLM2: no BOS); for Jlama's own tokenizer the
+     * text with the model's BOS first, as Jlama's prompts and the skipbench-28m references have it.
+     */
+    protected static int[] plainText(FfnSkipModel model, String text) {
+        int[] ids = model.encodeText(text);
+        return model.jlama().getTokenizer() instanceof ByteLevelBpeTokenizer ? ids : withBos(model, ids);
     }
 
     /** Raw text with the model's BOS first (added unless the text already starts with it). */

@@ -36,4 +36,28 @@ class SplitsTest {
         assertThat(Splits.select(items, Splits.Split.EVAL, 10)).isEqualTo(eval.subList(0, 10));
         assertThat(Splits.select(items, Splits.Split.ALL, 0)).hasSize(items.size());
     }
+
+    @Test
+    void chatPromptsSplitDeterministicallyWithEveryKindOnBothSides() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<EvalItem> items = new ArrayList<>();
+        for (String line : Files.readAllLines(SharedAssets.eval("chat_prompts.jsonl"))) {
+            var row = json.readTree(line);
+            items.add(new EvalItem(row.get("id").asText(), row.get("kind").asText(), null, List.of()));
+        }
+        List<EvalItem> calib = Splits.select(items, Splits.Split.CALIB, 0);
+        List<EvalItem> eval = Splits.select(items, Splits.Split.EVAL, 0);
+        assertThat(items).hasSize(210);
+        assertThat(calib.size() + eval.size()).isEqualTo(210);
+        assertThat(calib).doesNotContainAnyElementsOf(eval);
+        assertThat(calib.size()).isBetween(30, 55);
+        // the split is a function of the id alone: reversed input, same members
+        List<EvalItem> reversed = new ArrayList<>(items);
+        java.util.Collections.reverse(reversed);
+        assertThat(Splits.select(reversed, Splits.Split.CALIB, 0)).containsExactlyInAnyOrderElementsOf(calib);
+        for (String kind : List.of("explain", "summarize", "continue", "instruct")) {
+            assertThat(calib).as("calib %s", kind).anyMatch(i -> i.kind().equals(kind));
+            assertThat(eval).as("eval %s", kind).anyMatch(i -> i.kind().equals(kind));
+        }
+    }
 }

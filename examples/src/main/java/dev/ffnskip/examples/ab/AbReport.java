@@ -21,6 +21,7 @@ final class AbReport {
     private final Timing skip = new Timing();
     private long skipped;
     private long ffnTotal;
+    private double workSkipped; // FFN work not done, in FFN blocks (whole skipped blocks plus channel-sparse savings)
 
     AbReport(ModelInfo model, GatePolicy policy, int maxTokens) {
         this.model = model;
@@ -56,6 +57,7 @@ final class AbReport {
             skip.add(k.stats().decodeSteps(), k.stats().decodeNanos() / 1e9);
             skipped += k.stats().ffnSkipped();
             ffnTotal += k.stats().ffnTotal();
+            workSkipped += k.stats().ffnWorkSkipped() * k.stats().ffnTotal();
             if (stockResult == null) {
                 stockResult = s;
                 denseResult = d;
@@ -80,16 +82,22 @@ final class AbReport {
         return ffnTotal == 0 ? 0 : (double) skipped / ffnTotal;
     }
 
+    /** Share of the decode steps' FFN weight reads not done (equals {@link #skipRatio()} for block skipping alone). */
+    double workSkipped() {
+        return ffnTotal == 0 ? 0 : workSkipped / ffnTotal;
+    }
+
     void print(PrintStream out) {
         long denseSame = prompts.values().stream().filter(PromptResult::denseMatchesStock).count();
         long skipSame = prompts.values().stream().filter(PromptResult::skipMatchesDense).count();
         int n = prompts.size();
         out.println();
-        out.printf("%-7s %10s %11s   %s%n", "mode", "tokens/s", "skip ratio", "output");
+        out.printf("%-7s %10s %11s   %s%n", "mode", "tokens/s", "FFN skipped", "output");
         out.printf("%-7s %10.1f %11s   %s%n", "stock", stock.tokensPerSecond(), "-", "unmodified Jlama");
         out.printf("%-7s %10.1f %11.3f   %d/%d identical to stock%n", "dense", dense.tokensPerSecond(), 0.0, denseSame, n);
-        out.printf("%-7s %10.1f %11.3f   %d/%d identical to dense%n", "skip", skip.tokensPerSecond(), skipRatio(), skipSame, n);
-        out.printf("skip vs dense: %.3fx decode speed at %.1f%% of FFN blocks skipped%n", skip.tokensPerSecond() / dense.tokensPerSecond(), 100 * skipRatio());
+        out.printf("%-7s %10.1f %11.3f   %d/%d identical to dense%n", "skip", skip.tokensPerSecond(), workSkipped(), skipSame, n);
+        out.printf("skip vs dense: %.3fx decode speed at %.1f%% of FFN work skipped (%.1f%% of FFN blocks skipped whole)%n",
+            skip.tokensPerSecond() / dense.tokensPerSecond(), 100 * workSkipped(), 100 * skipRatio());
         out.println();
         for (Map.Entry<String, PromptResult> e : prompts.entrySet()) {
             PromptResult r = e.getValue();
@@ -122,6 +130,7 @@ final class AbReport {
             skipMode.put("ids", r.skipResult.tokenIds());
             skipMode.put("text", r.skipResult.text());
             skipMode.put("skip_ratio", r.skipResult.stats().skipRatio());
+            skipMode.put("ffn_work_skipped", r.skipResult.stats().ffnWorkSkipped());
             skipMode.put("same_as_dense", r.skipMatchesDense());
             modes.put("skip", skipMode);
             Map<String, Object> row = new LinkedHashMap<>();
@@ -133,7 +142,7 @@ final class AbReport {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("stock", Map.of("tokens_per_s", stock.tokensPerSecond()));
         summary.put("dense", Map.of("tokens_per_s", dense.tokensPerSecond()));
-        summary.put("skip", Map.of("tokens_per_s", skip.tokensPerSecond(), "skip_ratio", skipRatio()));
+        summary.put("skip", Map.of("tokens_per_s", skip.tokensPerSecond(), "skip_ratio", skipRatio(), "ffn_work_skipped", workSkipped()));
         root.put("summary", summary);
         return root;
     }

@@ -10,14 +10,6 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.json.JsonArraySchema;
-import dev.langchain4j.model.chat.request.json.JsonBooleanSchema;
-import dev.langchain4j.model.chat.request.json.JsonEnumSchema;
-import dev.langchain4j.model.chat.request.json.JsonIntegerSchema;
-import dev.langchain4j.model.chat.request.json.JsonNumberSchema;
-import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
-import dev.langchain4j.model.chat.request.json.JsonSchemaElement;
-import dev.langchain4j.model.chat.request.json.JsonStringSchema;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -30,16 +22,34 @@ import java.util.Set;
  * Fields OpenAI defines but this server cannot honour are rejected by name rather than silently ignored.
  */
 record ChatCompletionRequest(String model, boolean stream, boolean includeUsage, ChatRequest chatRequest) {
-    private static final Set<String> KNOWN = Set.of(
+    /** Fields this server implements. */
+    static final Set<String> SUPPORTED = Set.of(
         "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
-        "tools", "tool_choice", "parallel_tool_calls", "n", "user", "response_format", "ffn_skip", "frequency_penalty", "presence_penalty",
-        "logprobs", "top_logprobs", "logit_bias", "metadata", "store"
+        "tools", "tool_choice", "ffn_skip"
+    );
+    /**
+     * OpenAI fields accepted and ignored: they do not change this server's output (identifiers for abuse monitoring
+     * and caching, billing tier, stored-completion settings; {@code parallel_tool_calls} since this model emits tool
+     * calls one turn at a time either way). The list of {@code docs/examples.md}.
+     */
+    static final Set<String> IGNORED = Set.of(
+        "safety_identifier", "prompt_cache_key", "service_tier", "metadata", "store", "user", "parallel_tool_calls"
+    );
+    /**
+     * OpenAI fields accepted only at the value that leaves the output unchanged ({@code n: 1}, {@code logprobs: false},
+     * zero penalties, an empty {@code logit_bias}, {@code response_format} text, no {@code top_logprobs}); any other
+     * value is a 400 {@code unsupported_parameter} naming the field, as is every field in none of these lists.
+     */
+    static final Set<String> DEFAULT_ONLY = Set.of(
+        "n", "logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty", "response_format"
     );
 
     static ChatCompletionRequest parse(JsonNode body, String servedModel) {
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String field = it.next();
-            if (!KNOWN.contains(field)) throw ApiError.unsupported(field, "Unsupported parameter: '" + field + "' is not supported by this server.");
+            if (!SUPPORTED.contains(field) && !IGNORED.contains(field) && !DEFAULT_ONLY.contains(field)) {
+                throw ApiError.unsupported(field, "Unsupported parameter: '" + field + "' is not supported by this server.");
+            }
         }
         String model = text(body, "model", true);
         if (!model.equals(servedModel)) {
@@ -174,43 +184,18 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
             if (f == null || !f.isObject()) throw ApiError.missing(param + ".function");
             ToolSpecification.Builder spec = ToolSpecification.builder().name(text(f, "name", true, param + ".function.name"));
             if (f.hasNonNull("description")) spec.description(f.get("description").asText());
+            JsonNode strict = f.get("strict");
+            if (strict != null && !strict.isNull() && !(strict.isBoolean() && !strict.asBoolean())) {
+                throw ApiError.unsupported(param + ".function.strict", "Strict function calling (schema-constrained decoding) is not supported; omit 'strict' or set it to false.");
+            }
             JsonNode parameters = f.get("parameters");
             if (parameters != null && !parameters.isNull()) {
                 if (!parameters.isObject()) throw ApiError.wrongType(param + ".function.parameters", "a JSON schema object");
-                spec.parameters((JsonObjectSchema) schema(parameters));
+                spec.parameters(ToolSchemas.parameters(parameters, param + ".function.parameters"));
             }
             tools.add(spec.build());
         }
         return tools;
-    }
-
-    /** A JSON-schema node as LangChain4j's schema types (objects, arrays, enums and scalars). */
-    private static JsonSchemaElement schema(JsonNode s) {
-        String description = s.hasNonNull("description") ? s.get("description").asText() : null;
-        if (s.has("enum")) {
-            List<String> values = new ArrayList<>();
-            s.get("enum").forEach(v -> values.add(v.asText()));
-            return JsonEnumSchema.builder().enumValues(values).description(description).build();
-        }
-        String type = s.path("type").asText("object");
-        return switch (type) {
-            case "string" -> JsonStringSchema.builder().description(description).build();
-            case "integer" -> JsonIntegerSchema.builder().description(description).build();
-            case "number" -> JsonNumberSchema.builder().description(description).build();
-            case "boolean" -> JsonBooleanSchema.builder().description(description).build();
-            case "array" -> JsonArraySchema.builder().description(description).items(s.has("items") ? schema(s.get("items")) : JsonStringSchema.builder().build()).build();
-            case "object" -> {
-                JsonObjectSchema.Builder object = JsonObjectSchema.builder().description(description);
-                for (Iterator<Map.Entry<String, JsonNode>> it = s.path("properties").fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> p = it.next();
-                    object.addProperty(p.getKey(), schema(p.getValue()));
-                }
-                List<String> required = new ArrayList<>();
-                s.path("required").forEach(r -> required.add(r.asText()));
-                yield object.required(required).build();
-            }
-            default -> throw ApiError.unsupported("tools", "Unsupported JSON schema type '" + type + "' in tool parameters.");
-        };
     }
 
     /** Applies an {@code ffn_skip} object (checked: known fields, types and ranges) to {@code parameters}. */

@@ -31,10 +31,17 @@ import static dev.langchain4j.store.embedding.filter.MetadataFilterBuilder.metad
  * <p>Every ingest is acknowledged only after the whole store has been written to a temporary file and atomically
  * moved over the previous one, so killing the process at any moment loses no acknowledged document: the file on disk
  * is always a complete earlier or later state. Ingests are serialized; searches see a consistent store.
+ *
+ * <p>{@code -D}{@value #NON_ATOMIC_PROPERTY}{@code =true} is a test-only switch that writes the file in place instead
+ * (truncate, then write; no temporary file, no fsync, no rename): {@code IngestCrashIT} uses it to show that its
+ * kills land during persistence and would catch a non-atomic write.
  */
 public final class DocumentStore {
+    private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(DocumentStore.class);
     static final String DOCUMENT_ID = "document_id";
     static final String SEGMENT = "segment";
+    /** Test-only: persist non-atomically, to show that the crash test catches it (see the class comment). */
+    static final String NON_ATOMIC_PROPERTY = "ffnskip.documents.nonAtomicWriteForTests";
 
     private final Path file;
     private final EmbeddingModel embeddings;
@@ -49,12 +56,28 @@ public final class DocumentStore {
         this.embeddings = embeddings;
         this.splitter = splitter;
         this.store = new InMemoryEmbeddingStore<>();
+        deleteStaleTemporaryFiles();
         if (Files.isRegularFile(file)) load();
+    }
+
+    /** Temporary files left by a process killed while it persisted (never the store itself). */
+    private void deleteStaleTemporaryFiles() {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) return;
+        String prefix = file.getFileName().toString();
+        try (var stale = Files.newDirectoryStream(parent, p -> {
+            String name = p.getFileName().toString();
+            return name.startsWith(prefix) && name.endsWith(".tmp") && !name.equals(prefix);
+        })) {
+            for (Path p : stale) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // best effort: a stale temporary file is harmless
+        }
     }
 
     private void load() {
         try {
-            JsonNode root = HttpExchanges.JSON.readTree(file.toFile());
+            JsonNode root = Json.MAPPER.readTree(file.toFile());
             store = InMemoryEmbeddingStore.fromJson(root.get("store").asText());
             root.get("documents").forEach(d -> segmentsByDocument.put(d.get("id").asText(), d.get("segments").asInt()));
         } catch (IOException | RuntimeException e) {
@@ -95,7 +118,7 @@ public final class DocumentStore {
     }
 
     private void persist(InMemoryEmbeddingStore<TextSegment> next, Map<String, Integer> counts) {
-        ObjectNode root = HttpExchanges.JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("version", 1);
         ArrayNode docs = root.putArray("documents");
         counts.forEach((id, n) -> docs.addObject().put("id", id).put("segments", n));
@@ -103,23 +126,37 @@ public final class DocumentStore {
         try {
             Path parent = file.toAbsolutePath().getParent();
             Files.createDirectories(parent);
+            logger.debug("Writing {} documents to {}", counts.size(), file);
+            long start = System.nanoTime();
+            if (Boolean.getBoolean(NON_ATOMIC_PROPERTY)) {
+                Json.MAPPER.writeValue(file.toFile(), root);
+                logger.debug("Wrote {} bytes in {} ms (in place)", Files.size(file), (System.nanoTime() - start) / 1_000_000);
+                return;
+            }
             Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
             try {
-                HttpExchanges.JSON.writeValue(tmp.toFile(), root);
+                Json.MAPPER.writeValue(tmp.toFile(), root);
                 try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
                     channel.force(true);
                 }
+                long size = Files.size(tmp);
                 try {
                     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
                     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
                 }
+                logger.debug("Wrote {} bytes in {} ms", size, (System.nanoTime() - start) / 1_000_000);
             } finally {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot persist the document store to " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Returns once no write of the store is in progress (each ingest persists before it returns). */
+    synchronized void awaitWrites() {
+        // Holding the lock is the wait: ingests persist while holding it.
     }
 
     synchronized ContentRetriever retriever(int maxResults, double minScore) {

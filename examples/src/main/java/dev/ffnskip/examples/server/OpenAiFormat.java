@@ -15,7 +15,7 @@ final class OpenAiFormat {
     private OpenAiFormat() {}
 
     static ObjectNode completion(String id, long created, String model, ChatResponse response) {
-        ObjectNode root = HttpExchanges.JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("id", id).put("object", "chat.completion").put("created", created).put("model", model);
         ObjectNode choice = root.putArray("choices").addObject();
         choice.put("index", 0);
@@ -24,10 +24,13 @@ final class OpenAiFormat {
         List<ToolExecutionRequest> calls = response.aiMessage().toolExecutionRequests();
         if (calls != null && !calls.isEmpty()) {
             message.putNull("content");
+            message.putNull("refusal"); // OpenAI's SDKs type it as required (string or null)
             toolCalls(message.putArray("tool_calls"), calls);
         } else {
             message.put("content", response.aiMessage().text() == null ? "" : response.aiMessage().text());
+            message.putNull("refusal");
         }
+        message.putArray("annotations");
         choice.putNull("logprobs");
         choice.put("finish_reason", finishReason(response.finishReason()));
         usage(root, response.tokenUsage());
@@ -36,7 +39,7 @@ final class OpenAiFormat {
     }
 
     static ObjectNode chunk(String id, long created, String model) {
-        ObjectNode root = HttpExchanges.JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("id", id).put("object", "chat.completion.chunk").put("created", created).put("model", model);
         return root;
     }
@@ -89,6 +92,7 @@ final class OpenAiFormat {
         s.put("ffn_computed", m.ffnComputed());
         s.put("decode_steps", m.decodeSteps());
         s.put("prefill_ms", m.prefillMillis());
+        if (!Double.isNaN(m.decodeMillis())) s.put("decode_ms", m.decodeMillis());
         if (!Double.isNaN(m.decodeTokensPerSecond())) s.put("decode_tokens_per_s", m.decodeTokensPerSecond());
         s.put("policy", m.skipPolicy());
     }

@@ -3,7 +3,6 @@ package dev.ffnskip.examples.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import dev.ffnskip.langchain4j.FfnSkipChatRequestParameters;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.ChatModel;
@@ -12,7 +11,6 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.rag.content.Content;
 import dev.langchain4j.rag.content.ContentMetadata;
 import dev.langchain4j.rag.query.Query;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,16 +23,15 @@ import java.util.UUID;
 final class RagHandler {
     private final DocumentStore store;
     private final ChatModel chatModel;
-    private final long maxBodyBytes;
 
-    RagHandler(DocumentStore store, ChatModel chatModel, long maxBodyBytes) {
+    RagHandler(DocumentStore store, ChatModel chatModel) {
         this.store = store;
         this.chatModel = chatModel;
-        this.maxBodyBytes = maxBodyBytes;
     }
 
-    void ingest(HttpExchange exchange) throws IOException {
-        JsonNode body = HttpExchanges.readJson(exchange, maxBodyBytes);
+    /** Runs on a virtual thread; not cancelled by a disconnect (the document is then stored but not acknowledged). */
+    void ingest(Exchange exchange) {
+        JsonNode body = exchange.jsonBody();
         List<Map.Entry<String, String>> docs = new ArrayList<>();
         if (body.has("documents")) {
             JsonNode list = body.get("documents");
@@ -44,11 +41,11 @@ final class RagHandler {
             docs.add(document(body, ""));
         }
         List<DocumentStore.Ingested> ingested = store.ingest(docs);
-        ObjectNode out = HttpExchanges.JSON.createObjectNode();
+        ObjectNode out = Json.MAPPER.createObjectNode();
         ArrayNode arr = out.putArray("documents");
         ingested.forEach(d -> arr.addObject().put("id", d.id()).put("segments", d.segments()));
         out.put("total_documents", store.documents().size());
-        HttpExchanges.sendJson(exchange, 200, out);
+        exchange.sendJson(200, out);
     }
 
     private static Map.Entry<String, String> document(JsonNode node, String prefix) {
@@ -63,15 +60,16 @@ final class RagHandler {
         return Map.entry(id == null || id.isNull() ? "doc-" + UUID.randomUUID() : id.asText(), text.asText());
     }
 
-    void list(HttpExchange exchange) throws IOException {
-        ObjectNode out = HttpExchanges.JSON.createObjectNode();
+    void list(Exchange exchange) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
         ArrayNode arr = out.putArray("documents");
         store.documents().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> arr.addObject().put("id", e.getKey()).put("segments", e.getValue()));
-        HttpExchanges.sendJson(exchange, 200, out);
+        exchange.sendJson(200, out);
     }
 
-    void answer(HttpExchange exchange) throws IOException {
-        JsonNode body = HttpExchanges.readJson(exchange, maxBodyBytes);
+    /** Runs on a virtual thread; the generation stops if the request is cancelled. */
+    void answer(Exchange exchange) {
+        JsonNode body = exchange.jsonBody();
         JsonNode q = body.get("question");
         if (q == null || q.isNull()) throw ApiError.missing("question");
         if (!q.isTextual() || q.asText().isBlank()) throw ApiError.wrongType("question", "a non-blank string");
@@ -92,9 +90,11 @@ final class RagHandler {
             .messages(UserMessage.from("Context:\n" + context + "\n\nQuestion: " + q.asText()))
             .parameters(parameters.build())
             .build();
-        ChatResponse response = chatModel.chat(request);
+        ChatResponse response = ChatCompletionsHandler.blockingChat(exchange, chatModel, request);
+        if (response == null) return;
+        exchange.generation(response, false);
 
-        ObjectNode out = HttpExchanges.JSON.createObjectNode();
+        ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("answer", response.aiMessage().text());
         ArrayNode sources = out.putArray("sources");
         for (Content c : passages) {
@@ -108,6 +108,6 @@ final class RagHandler {
         }
         OpenAiFormat.usage(out, response.tokenUsage());
         OpenAiFormat.ffnSkip(out, response.metadata());
-        HttpExchanges.sendJson(exchange, 200, out);
+        exchange.sendJson(200, out);
     }
 }

@@ -11,13 +11,21 @@ import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2Embedding
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Runs the OpenAI-compatible RAG backend until the process is stopped (SIGINT/SIGTERM shut it down gracefully). */
+/**
+ * Runs the OpenAI-compatible RAG backend until SIGTERM or SIGINT, then shuts down gracefully and exits 0: no new
+ * connections, running requests finish within the grace period or are cancelled, the document store's last write
+ * completes, the model is closed.
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "OpenAI-compatible chat + RAG server backed by the skip-accelerated model.")
 public final class ServeCommand implements Callable<Integer> {
+    private static final Logger logger = LoggerFactory.getLogger(ServeCommand.class);
+
     @Mixin
     ModelOptions model = new ModelOptions();
 
@@ -42,11 +50,19 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--temperature", description = "Temperature when a request does not set one (default: ${DEFAULT-VALUE}, greedy).")
     double temperature = 0.0;
 
+    @Option(names = "--request-timeout", paramLabel = "SECONDS", description = "Longest a request may take; then 504 and its generation stops (default: ${DEFAULT-VALUE}).")
+    int requestTimeoutSeconds = 600;
+
+    @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "On SIGTERM, how long running requests may finish before they are cancelled (default: ${DEFAULT-VALUE}).")
+    int shutdownGraceSeconds = 10;
+
     @Mixin
     SkipOptions skip = new SkipOptions();
 
     @Override
     public Integer call() throws Exception {
+        CountDownLatch stop = new CountDownLatch(1);
+        boolean signals = Signals.onTermination(stop::countDown);
         FfnSkipModel shared = FfnSkipModel.load(model.model, model.loadOptions());
         GatePolicy policy = skip.policy(shared);
         shared.setMaxWaiting(maxQueue);
@@ -54,17 +70,26 @@ public final class ServeCommand implements Callable<Integer> {
         FfnSkipChatModel chat = FfnSkipChatModel.builder().model(shared).gatePolicy(policy).temperature(temperature).build();
         FfnSkipStreamingChatModel streaming = FfnSkipStreamingChatModel.builder().model(shared).gatePolicy(policy).temperature(temperature).build();
         DocumentStore store = new DocumentStore(documents, new AllMiniLmL6V2EmbeddingModel(), DocumentSplitters.recursive(400, 40));
-        OpenAiServer server = new OpenAiServer(new OpenAiServer.Config(host, port, id, maxBodyBytes, 10), chat, streaming, store).start();
-
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        OpenAiServer server = new OpenAiServer(new OpenAiServer.Config(host, port, id, maxBodyBytes, shutdownGraceSeconds, requestTimeoutSeconds), chat, streaming, store)
+            .queueDepth(shared::waiting)
+            .start();
+        Runnable shutdown = () -> {
             server.close();
             shared.close();
-            stopped.countDown();
-        }, "ffn-skip-shutdown"));
+        };
+        if (!signals) { // no signal handling here: at least shut down cleanly from the JVM's hook (exit status 143)
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                shutdown.run();
+                stop.countDown();
+            }, "ffn-skip-shutdown"));
+        }
         System.out.printf("ffn-skip serving model '%s' at http://%s:%d/v1 (%s; documents in %s)%n", id, host, server.port(), policy.describe(), documents.toAbsolutePath());
         System.out.flush();
-        stopped.await();
+        stop.await();
+        logger.info("Shutting down (grace period {} s)", shutdownGraceSeconds);
+        shutdown.run();
+        System.out.println("ffn-skip server stopped");
+        System.out.flush();
         return 0;
     }
 }

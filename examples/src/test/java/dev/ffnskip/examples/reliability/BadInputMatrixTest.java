@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.ffnskip.examples.server.OpenAiServer;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.SkipPolicy;
-import dev.ffnskip.jlama.generate.PromptTooLongException;
 import dev.ffnskip.jlama.load.ModelLoadException;
+import dev.ffnskip.langchain4j.ContextLengthExceededException;
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
 import dev.ffnskip.langchain4j.FfnSkipChatRequestParameters;
 import dev.ffnskip.langchain4j.FfnSkipStreamingChatModel;
@@ -19,6 +19,7 @@ import dev.langchain4j.data.message.ChatMessageType;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
@@ -110,15 +111,15 @@ class BadInputMatrixTest {
             Arguments.of("threshold 0", (Action) () -> SkipPolicy.builder().threshold(0).build(), Expected.error(IllegalArgumentException.class, "threshold must be in (0, 1]")),
             Arguments.of("threshold above 1", (Action) () -> FfnSkipChatModel.builder().model(model).skipThreshold(1.2).build(), Expected.error(IllegalArgumentException.class, "skipThreshold must be in (0, 1], was 1.2")),
             Arguments.of("negative warm-up", (Action) () -> SkipPolicy.builder().warmupTokens(-1).build(), Expected.error(IllegalArgumentException.class, "warmupTokens must be >= 0")),
-            Arguments.of("protected layers >= depth", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().protectFirst(8).protectLast(8).build()), Expected.error(IllegalArgumentException.class, "protected layers")),
+            Arguments.of("protected layers >= depth", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().protectFirst(8).protectLast(8).build()), Expected.error(InvalidRequestException.class, "protected layers")),
             Arguments.of("cap outside [0, 1]", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxSkipFraction(1.5).build()), Expected.error(IllegalArgumentException.class, "maxSkipFraction")),
             // Chat requests
-            Arguments.of("prompt longer than the context", (Action) () -> chat.chat(UserMessage.from("word ".repeat(3000))), Expected.error(PromptTooLongException.class, "does not fit the model's context window")),
-            Arguments.of("maxOutputTokens 0", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxOutputTokens(0).build()), Expected.error(IllegalArgumentException.class, "maxOutputTokens")),
-            Arguments.of("maxOutputTokens beyond context", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxOutputTokens(5000).build()), Expected.error(IllegalArgumentException.class, "exceeds the model's context window")),
+            Arguments.of("prompt longer than the context", (Action) () -> chat.chat(UserMessage.from("word ".repeat(3000))), Expected.error(ContextLengthExceededException.class, "does not fit the model's context window")),
+            Arguments.of("maxOutputTokens 0", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxOutputTokens(0).build()), Expected.error(InvalidRequestException.class, "maxOutputTokens")),
+            Arguments.of("maxOutputTokens beyond context", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxOutputTokens(5000).build()), Expected.error(InvalidRequestException.class, "exceeds the model's context window")),
             Arguments.of("empty message list", (Action) () -> chat.chat(ChatRequest.builder().messages(List.<ChatMessage>of()).build()), Expected.error(IllegalArgumentException.class, "messages")),
             Arguments.of("unknown message type", (Action) () -> chat.chat(UserMessage.from("hi"), new CustomMessage()), Expected.error(UnsupportedFeatureException.class, "CUSTOM")),
-            Arguments.of("tool result for an unknown tool call id", (Action) () -> chat.chat(UserMessage.from("What is 2 plus 3?"), ToolExecutionResultMessage.from("nope", "add", "5")), Expected.error(IllegalArgumentException.class, "nope")),
+            Arguments.of("tool result for an unknown tool call id", (Action) () -> chat.chat(UserMessage.from("What is 2 plus 3?"), ToolExecutionResultMessage.from("nope", "add", "5")), Expected.error(InvalidRequestException.class, "nope")),
             Arguments.of("model emits malformed tool-call JSON", (Action) BadInputMatrixTest::truncatedToolCall, Expected.error(null, null)),
             // HTTP
             http("HTTP malformed JSON", "{\"model\": ", 400, "invalid_json"),

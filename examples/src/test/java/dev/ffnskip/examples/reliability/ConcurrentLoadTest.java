@@ -14,6 +14,7 @@ import dev.ffnskip.langchain4j.FfnSkipStreamingChatModel;
 import dev.ffnskip.testing.TestModels;
 import dev.langchain4j.data.document.splitter.DocumentSplitters;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.RateLimitException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
@@ -164,8 +165,8 @@ class ConcurrentLoadTest {
                     try {
                         assertThat(blocking(q, 0)).isEqualTo(expected.get(q + "/0"));
                         ok.incrementAndGet();
-                    } catch (ModelBusyException e) {
-                        assertThat(e).hasMessageContaining("Model is busy").hasMessageContaining("queue limit 3");
+                    } catch (RateLimitException e) {
+                        assertThat(e).hasMessageContaining("Model is busy").hasMessageContaining("queue limit 3").hasCauseInstanceOf(ModelBusyException.class);
                         busy.incrementAndGet();
                     }
                     return null;
@@ -196,7 +197,8 @@ class ConcurrentLoadTest {
             for (var f : all) statuses.add(f.get(10, TimeUnit.MINUTES).statusCode());
             assertThat(statuses).contains(200, 429).containsOnly(200, 429);
             HttpResponse<String> rejected = all.stream().map(CompletableFuture::join).filter(r -> r.statusCode() == 429).findFirst().orElseThrow();
-            assertThat(rejected.body()).contains("\"code\":\"model_busy\"").contains("Model is busy");
+            assertThat(rejected.body()).contains("\"code\":\"rate_limit_exceeded\"").contains("Model is busy");
+            assertThat(rejected.headers().firstValue("Retry-After")).hasValue("1");
         } finally {
             model.setMaxWaiting(Integer.MAX_VALUE);
         }

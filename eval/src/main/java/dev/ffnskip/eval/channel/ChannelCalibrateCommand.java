@@ -1,0 +1,192 @@
+package dev.ffnskip.eval.channel;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tjake.jlama.safetensors.DType;
+import dev.ffnskip.eval.cli.CommandText;
+import dev.ffnskip.eval.cli.Shared;
+import dev.ffnskip.eval.run.Splits;
+import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.Calibration;
+import dev.ffnskip.jlama.gate.CalibrationRegistry;
+import dev.ffnskip.jlama.gate.ChannelSkipPolicy;
+import dev.ffnskip.jlama.gate.GatePolicies;
+import dev.ffnskip.jlama.load.LoadOptions;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * Calibrates FFN channel skipping ({@link ChannelSkipPolicy}) for one model under a quality budget: magnitudes and
+ * per-layer error curves from dense decodes of calibration-split chat prompts, sparsity allocated across layers by
+ * measured sensitivity ({@link ChannelAllocation#greedy}), then for each target sparsity the budget is checked on the
+ * calibration split; the largest target within it is verified on the evaluation split (prompts and passages never
+ * used for calibration) and, when it holds there too, stored in the calibration registry keyed by the model's
+ * fingerprint and precision. When nothing fits, it says so with the numbers and stores nothing.
+ */
+@Command(name = "channel-calibrate", mixinStandardHelpOptions = true,
+    description = "Calibrate per-token FFN channel skipping under a quality budget and store it by model fingerprint.")
+public final class ChannelCalibrateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "PATH", description = "A .gguf file or model folder (default: the shared SmolLM2 GGUF).")
+    Path model;
+
+    @Option(names = "--precision", defaultValue = "f32", description = "f32 (default) or stored.")
+    String precision;
+
+    @Option(names = "--targets", split = ",", defaultValue = "0.15,0.2,0.25,0.3,0.35", description = "Target FFN work sparsities (default: ${DEFAULT-VALUE}).")
+    List<Double> targets;
+
+    @Option(names = "--allocations", split = ",", defaultValue = "separate",
+        description = "How sparsity is spread over layers: separate (greedy over each layer's input and intermediate sparsity), greedy (one sparsity per layer), uniform (the baseline) (default: ${DEFAULT-VALUE}).")
+    List<String> allocations;
+
+    @Option(names = "--max-ppl-increase", defaultValue = "0.05", description = "Budget: perplexity at most (1 + this) x dense (default: ${DEFAULT-VALUE}).")
+    double maxPplIncrease;
+
+    @Option(names = "--min-rouge-l", defaultValue = "0.75", description = "Budget: mean ROUGE-L against the dense decode at least this (default: ${DEFAULT-VALUE}, llama.cpp's faithfulness to float32 on SmolLM2).")
+    double minRougeL;
+
+    @Option(names = "--prompts", defaultValue = "16", description = "Chat prompts per split (default: ${DEFAULT-VALUE}).")
+    int prompts;
+
+    @Option(names = "--tokens", defaultValue = "48", description = "New tokens per chat prompt (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--passages", defaultValue = "8", description = "Held-out passages for perplexity per split (default: ${DEFAULT-VALUE}).")
+    int passages;
+
+    @Option(names = "--passage-tokens", defaultValue = "128", description = "Tokens per passage; the first 16 are the dense prefill (default: ${DEFAULT-VALUE}).")
+    int passageTokens;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "Dense decode steps per answer before channel skipping starts (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--all-on-eval", description = "Also score every target on the evaluation split (for the Pareto curve), not only the chosen one.")
+    boolean allOnEval;
+
+    @Option(names = "--no-store", description = "Report only; do not store the chosen calibration.")
+    boolean noStore;
+
+    @Option(names = "--policies-dir", paramLabel = "DIR", description = "Where to store the calibration (default: the registry's user directory).")
+    Path policiesDir;
+
+    @Option(names = "--json", paramLabel = "OUT", description = "Write every score as JSON.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        Path modelPath = model != null ? model : Shared.model("smollm2-135m-instruct").resolve("SmolLM2-135M-Instruct.Q4_1.gguf");
+        LoadOptions options = LoadOptions.builder().workingQuantizationType(precision.equalsIgnoreCase("f32") ? DType.F32 : DType.I8).build();
+        Path chat = Shared.eval("chat_prompts.jsonl");
+        Path heldout = Shared.eval("heldout_text.jsonl");
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode report = mapper.createObjectNode();
+        String command = CommandText.of(spec);
+        report.put("command", command);
+        try (FfnSkipModel m = FfnSkipModel.load(modelPath, options)) {
+            out.printf("channel-calibrate %s (%s, %s): budget perplexity <= +%.0f%%, ROUGE-L >= %.2f%n", m.info().name(), m.info().fingerprint().shortId(), m.info().precision(), 100 * maxPplIncrease, minRougeL);
+            FaithfulnessProbe calib = new FaithfulnessProbe(m, chat, heldout, Splits.Split.CALIB, prompts, tokens, passages, passageTokens);
+            ChannelStatistics stats = ChannelStatistics.collect(m, calib.prompts(), tokens);
+            out.printf("calibration split: %d prompts, %d passages, dense perplexity %.3f; %d FFN samples per layer%n", calib.prompts().size(), passages, calib.densePerplexity(), stats.samples(0));
+            report.put("model", m.info().name());
+            report.put("fingerprint", m.info().fingerprint().id());
+            report.put("precision", m.info().precision());
+            report.put("dense_perplexity_calib", calib.densePerplexity());
+            ArrayNode rows = report.putArray("calibration");
+            List<Candidate> candidates = new ArrayList<>();
+            for (double target : targets) {
+                for (String allocation : allocations) {
+                    double[][] split = switch (allocation) {
+                        case "separate" -> ChannelAllocation.greedySeparate(m, stats, target, 64);
+                        case "greedy" -> { double[] g = ChannelAllocation.greedy(m, stats, target, 64); yield new double[][] { g, g }; }
+                        case "uniform" -> { double[] u = ChannelAllocation.uniform(stats.layers, target); yield new double[][] { u, u }; }
+                        default -> throw new IllegalArgumentException("unknown allocation '" + allocation + "' (separate, greedy, uniform)");
+                    };
+                    double[] perLayer = split[0];
+                    ChannelSkipPolicy policy = ChannelAllocation.policy(stats, split[0], split[1], target, warmup);
+                    FaithfulnessProbe.Score s = calib.score(policy);
+                    boolean fits = s.perplexityRatio() <= 1 + maxPplIncrease && s.rougeL() >= minRougeL;
+                    out.printf(Locale.ROOT, "  calib  %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
+                        allocation, target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
+                    ObjectNode row = s.toJson().put("target", target).put("allocation", allocation).put("within_budget", fits);
+                    ArrayNode layers = row.putArray("input_sparsity");
+                    for (double v : split[0]) layers.add(v);
+                    ArrayNode mids = row.putArray("intermediate_sparsity");
+                    for (double v : split[1]) mids.add(v);
+                    rows.add(row);
+                    candidates.add(new Candidate(allocation, target, policy, s, fits));
+                }
+            }
+            Candidate chosen = candidates.stream().filter(c -> c.fits).max((a, b) -> Double.compare(a.score.ffnWorkSkipped(), b.score.ffnWorkSkipped())).orElse(null);
+            FaithfulnessProbe eval = new FaithfulnessProbe(m, chat, heldout, Splits.Split.EVAL, prompts, tokens, passages, passageTokens);
+            report.put("dense_perplexity_eval", eval.densePerplexity());
+            ArrayNode evalRows = report.putArray("evaluation");
+            for (Candidate c : candidates) {
+                if (!allOnEval && c != chosen) continue;
+                FaithfulnessProbe.Score s = eval.score(c.policy);
+                boolean fits = s.perplexityRatio() <= 1 + maxPplIncrease && s.rougeL() >= minRougeL;
+                out.printf(Locale.ROOT, "  eval   %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
+                    c.allocation, c.target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
+                evalRows.add(s.toJson().put("target", c.target).put("allocation", c.allocation).put("within_budget", fits));
+                if (c == chosen) c.evalScore = s;
+            }
+            if (chosen == null) {
+                out.println("no channel-skip policy fits the budget on the calibration split; nothing stored (the model runs dense by default)");
+                report.put("verdict", "no policy within budget on the calibration split");
+            } else if (!(chosen.evalScore.perplexityRatio() <= 1 + maxPplIncrease && chosen.evalScore.rougeL() >= minRougeL)) {
+                out.printf(Locale.ROOT, "the best calibration-split policy (%s %.2f) misses the budget on the evaluation split; nothing stored%n", chosen.allocation, chosen.target);
+                report.put("verdict", "chosen policy over budget on the evaluation split");
+            } else {
+                ObjectNode budget = mapper.createObjectNode().put("max_perplexity_increase", maxPplIncrease).put("min_rouge_l_vs_dense", minRougeL);
+                ObjectNode measured = mapper.createObjectNode();
+                measured.set("calibration_split", chosen.score.toJson());
+                measured.set("evaluation_split", chosen.evalScore.toJson());
+                Calibration cal = new Calibration(m.info().name(), m.info().fingerprint(), m.info().precision(), chosen.policy, budget, measured, command);
+                report.set("chosen", cal.toJson());
+                report.put("verdict", String.format(Locale.ROOT, "%s allocation at target %.2f within budget on both splits", chosen.allocation, chosen.target));
+                if (!noStore) {
+                    Path file = CalibrationRegistry.store(cal, policiesDir != null ? policiesDir : CalibrationRegistry.userDirectory());
+                    out.println("stored " + file + " (" + GatePolicies.toJsonString(chosen.policy).length() + " bytes of policy)");
+                }
+                out.println("verdict: " + report.get("verdict").asText());
+            }
+        }
+        if (json != null) {
+            if (json.getParent() != null) Files.createDirectories(json.getParent());
+            mapper.writeValue(json.toFile(), report);
+            out.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    private static final class Candidate {
+        final String allocation;
+        final double target;
+        final ChannelSkipPolicy policy;
+        final FaithfulnessProbe.Score score;
+        final boolean fits;
+        FaithfulnessProbe.Score evalScore;
+
+        Candidate(String allocation, double target, ChannelSkipPolicy policy, FaithfulnessProbe.Score score, boolean fits) {
+            this.allocation = allocation;
+            this.target = target;
+            this.policy = policy;
+            this.score = score;
+            this.fits = fits;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.ffnskip.eval.channel;
+
+import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.generate.GenerationRequest;
+import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
+import dev.ffnskip.jlama.model.ChannelProbe;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * FFN activations of dense greedy decodes on calibration prompts, per layer: every sampled token's normed FFN input,
+ * the magnitudes of its intermediate activations, and the norm of the residual stream the FFN output joins. From
+ * them: per-layer thresholds for a sparsity (quantiles of the magnitudes) and per-layer error curves (how far the
+ * channel-sparse FFN output moves, relative to the residual stream, at each sparsity).
+ */
+final class ChannelStatistics {
+    final int layers;
+    final int hidden;
+    final int intermediate;
+    private final List<float[]>[] inputs;
+    private final float[][] inputMagnitudes;
+    private final float[][] midMagnitudes;
+    private final List<Double>[] residualNorms;
+
+    @SuppressWarnings("unchecked")
+    private ChannelStatistics(int layers, int hidden, int intermediate, List<float[]>[] inputs, List<float[]>[] mids, List<Double>[] norms) {
+        this.layers = layers;
+        this.hidden = hidden;
+        this.intermediate = intermediate;
+        this.inputs = inputs;
+        this.residualNorms = norms;
+        this.inputMagnitudes = new float[layers][];
+        this.midMagnitudes = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            inputMagnitudes[l] = sortedMagnitudes(inputs[l]);
+            midMagnitudes[l] = sortedMagnitudes(mids[l]);
+        }
+    }
+
+    /** Decodes each prompt densely for {@code tokens} steps and samples every single-token FFN. */
+    @SuppressWarnings("unchecked")
+    static ChannelStatistics collect(FfnSkipModel model, List<int[]> prompts, int tokens) {
+        int layers = model.info().layers();
+        int hidden = model.info().hiddenSize();
+        int intermediate = model.info().intermediateSize();
+        List<float[]>[] inputs = new List[layers];
+        List<float[]>[] mids = new List[layers];
+        List<Double>[] norms = new List[layers];
+        for (int l = 0; l < layers; l++) {
+            inputs[l] = new ArrayList<>();
+            mids[l] = new ArrayList<>();
+            norms[l] = new ArrayList<>();
+        }
+        ChannelProbe probe = (layer, x, a, norm) -> {
+            inputs[layer].add(Arrays.copyOf(x, hidden));
+            mids[layer].add(Arrays.copyOf(a, intermediate));
+            norms[layer].add(norm);
+        };
+        model.jlama().setChannelProbe(probe);
+        try {
+            for (int[] prompt : prompts) {
+                model.generate(prompt, GenerationRequest.builder().maxNewTokens(tokens).gate(GatePolicy.DENSE).build());
+            }
+        } finally {
+            model.jlama().setChannelProbe(null);
+        }
+        return new ChannelStatistics(layers, hidden, intermediate, inputs, mids, norms);
+    }
+
+    int samples(int layer) {
+        return inputs[layer].size();
+    }
+
+    /** The magnitude below which a share {@code sparsity} of the layer's sampled input channels fall. */
+    float inputThreshold(int layer, double sparsity) {
+        return quantile(inputMagnitudes[layer], sparsity);
+    }
+
+    float intermediateThreshold(int layer, double sparsity) {
+        return quantile(midMagnitudes[layer], sparsity);
+    }
+
+    /**
+     * Mean over sampled tokens of |ffn_s(x) - ffn_0(x)|^2 / |h_mid|^2: the squared error the layer's channel-sparse FFN
+     * adds to the residual stream at {@code sparsity}, relative to the stream's size (at most {@code maxTokens} tokens).
+     */
+    double relativeError(ChannelSparseFfn ffn, int layer, double sparsity, int maxTokens) {
+        return relativeError(ffn, layer, sparsity, sparsity, maxTokens);
+    }
+
+    /** {@link #relativeError(ChannelSparseFfn, int, double, int)} with separate input and intermediate sparsities. */
+    double relativeError(ChannelSparseFfn ffn, int layer, double inputSparsity, double midSparsity, int maxTokens) {
+        float tIn = inputThreshold(layer, inputSparsity);
+        float tMid = intermediateThreshold(layer, midSparsity);
+        float[] dense = new float[hidden];
+        float[] sparse = new float[hidden];
+        int n = Math.min(maxTokens, inputs[layer].size());
+        double sum = 0;
+        for (int t = 0; t < n; t++) {
+            float[] x = inputs[layer].get(t);
+            ffn.forward(x, 0f, 0f, dense, null);
+            ffn.forward(x, tIn, tMid, sparse, null);
+            double err = 0;
+            for (int j = 0; j < hidden; j++) {
+                double d = sparse[j] - dense[j];
+                err += d * d;
+            }
+            double norm = residualNorms[layer].get(t);
+            sum += err / Math.max(1e-12, norm * norm);
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    private static float[] sortedMagnitudes(List<float[]> rows) {
+        int total = rows.stream().mapToInt(r -> r.length).sum();
+        float[] all = new float[total];
+        int at = 0;
+        for (float[] r : rows) {
+            for (float v : r) all[at++] = Math.abs(v);
+        }
+        Arrays.sort(all);
+        return all;
+    }
+
+    private static float quantile(float[] sorted, double q) {
+        if (q <= 0 || sorted.length == 0) return 0f;
+        int i = (int) Math.min(sorted.length - 1, Math.floor(q * sorted.length));
+        return sorted[i];
+    }
+}
