@@ -18,16 +18,19 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <h2>Algorithm (one {@link #forward} call)</h2>
  * <ol>
- *   <li>The caller gathers the kept input channels {@code (j, x_j)} into preallocated arrays.
- *   <li>Phase 0, on every team thread for its own range of intermediate rows (whole 32-row block pairs): one pass over
- *       the kept columns of the interleaved gate/up matrix ({@code gu += x_j * [G|U][:, j]}, four columns per pass
- *       over the accumulator), then {@code a = silu(g) * u} and the gather of its kept intermediate channels.
- *   <li>Barrier.
- *   <li>Phase 1, on every thread for its own range of output rows: {@code out = sum of a_i * D[:, i]} over the kept
- *       intermediate channels of all threads.
+ *   <li>(a) The caller gathers the kept input channels {@code (j, x_j)} into preallocated arrays.
+ *   <li>One team job; thread {@code t} owns a contiguous range of intermediate channels (whole 32-row block pairs of
+ *       the interleaved gate/up matrix) and does, for them only:
+ *       (b) one pass over the kept input columns, {@code gu += x_j * [G|U][:, j]} over its rows (each column's slice
+ *       is contiguous; eight columns per pass over the accumulator);
+ *       (c) {@code a = silu(g) * u} and the gather of its kept intermediate channels;
+ *       (d) its partial output {@code part_t = sum over its kept i of a_i * D[:, i]} over all {@code hidden} rows
+ *       (whole, contiguous columns of down).
+ *   <li>(e) The caller adds the partials: {@code out = part_0 + part_1 + ...}.
  * </ol>
- * Both phases split the <em>output</em> rows, so the threads' results are disjoint and no reduction is needed; every
- * thread streams the same kept columns, each its own contiguous slice of them.
+ * Splitting down by its input (the intermediate channels each thread already owns) rather than by its output rows
+ * needs no barrier between (c) and (d), and streams whole 2 KB (Llama-3.2-1B) columns instead of half columns; it
+ * measured 15-35% faster on the Llama-3.2-1B shape at 2 threads. The reduction is {@code hidden} additions.
  *
  * <h2>Threads and allocation</h2>
  * An instance owns its scratch buffers and runs on a {@link WorkerTeam}, its own or one shared by all layers (see
@@ -36,9 +39,10 @@ import jdk.incubator.vector.VectorSpecies;
  * stops an owned team's helper threads.
  *
  * <h2>Numerics</h2>
- * Every output is accumulated in float32 as one fused multiply-add per kept column, in ascending channel order, and
- * SiLU uses a polynomial exp made of plain float operations ({@code Q8Kernel.exp}); so the result is bit-identical for
- * any thread count, chunk size and kernel (512-bit, 256-bit, scalar), and independent of JIT state.
+ * Every accumulator is float32, updated by one fused multiply-add per kept column in ascending channel order, and
+ * SiLU uses a polynomial exp made of plain float operations ({@code Q8Kernel.exp}); so for a given thread count the
+ * result is bit-identical for any chunk size and kernel (512-bit, 256-bit, scalar), and independent of JIT state.
+ * The thread count changes only how the down sums are split into partials (float32 rounding differences, ~1e-7).
  */
 public final class ChannelSparseFfn implements AutoCloseable {
 
@@ -169,7 +173,7 @@ public final class ChannelSparseFfn implements AutoCloseable {
         this.work = new Q8Kernel.Work(gateUp, down, threads, chunkBlocks);
         final Q8Kernel k = kernel;
         final Q8Kernel.Work w = work;
-        this.job = (t, phase) -> k.run(w, t, phase);
+        this.job = (t, phase) -> k.run(w, t);
         if (team != null && team.threads() != threads) {
             throw new IllegalArgumentException("team has " + team.threads() + " threads, config " + threads);
         }
@@ -232,13 +236,24 @@ public final class ChannelSparseFfn implements AutoCloseable {
             val[n] = v;
             n += Math.abs(v) >= tIn ? 1 : 0;
         }
+        Q8Kernel.pad(idx, val, 0, n);
         w.keptIn = n;
         w.tMid = tMid;
-        w.out = out;
-        try {
-            team.run(job, 2); // phase 0: (b), (c) per thread; barrier; phase 1: (d) per thread
-        } finally {
-            w.out = null;
+        team.run(job, 1); // (b), (c), (d) on every thread for its own intermediate channels
+        // (e) out = sum of the threads' partial down products, in thread order
+        final float[][] parts = w.downParts;
+        final float[] p0 = parts[0];
+        if (parts.length == 1) {
+            System.arraycopy(p0, 0, out, 0, hidden);
+        } else if (parts.length == 2) {
+            final float[] p1 = parts[1];
+            for (int r = 0; r < hidden; r++) out[r] = p0[r] + p1[r];
+        } else {
+            for (int r = 0; r < hidden; r++) {
+                float acc = p0[r];
+                for (int k = 1; k < parts.length; k++) acc += parts[k][r];
+                out[r] = acc;
+            }
         }
         if (midOut != null) System.arraycopy(w.act, 0, midOut, 0, inter);
         if (stats != null) {

@@ -6,17 +6,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The per-thread phases of {@link ChannelSparseFfn}, one implementation per float vector width.
  *
- * <h2>Why {@link #run} is one big method per kernel class</h2>
+ * <h2>Why the vector code sits in big methods of each kernel class</h2>
  *
  * Vector API code is fast only if C2 intrinsifies every vector operation; otherwise it silently falls back to Java
  * code that allocates a box per vector (~10x slower). Intrinsification needs (1) a constant species, which is why each
  * kernel class keeps its species in {@code static final} fields, and (2) every Vector API call chain (4-5 frames
  * deep) to be inlined within C2's {@code MaxInlineLevel} (15) from the compilation root. If the vector loops were
  * inlined into a deep caller, e.g. a polymorphic call site that sees both the 512- and the 256-bit kernel, the chain
- * runs out of depth and the boxed fallback is compiled in. So {@link #run} is the compilation root of all vector code:
- * its bytecode is kept above C2's {@code FreqInlineSize} (325 bytes), which makes C2 compile it on its own rather than
- * inline it into any caller, and the vector loops sit at most two calls below it. (The allocation test exercises both
- * kernels in one JVM.)
+ * runs out of depth and the boxed fallback is compiled in; C2 also stops intrinsifying once one compilation unit has
+ * grown too large (its live-node cutoff). So every method with vector code is kept above C2's {@code FreqInlineSize}
+ * (325 bytecodes), which makes C2 compile it as a root of its own and never inline it into a caller: {@link #run}
+ * (SiLU; everything else it calls is scalar) and {@code group8} (the weight loop). Both failure modes were observed
+ * (mixing kernels in one JVM; inlining the weight loop into {@link #run}) and are silent except for allocation and
+ * speed. (The allocation test exercises both kernels in one JVM.)
  */
 abstract class Q8Kernel {
 
@@ -27,24 +29,40 @@ abstract class Q8Kernel {
         return new Q8KernelScalar();
     }
 
+    /**
+     * Columns per pass over the accumulator. Kept-channel lists are padded to a multiple of it with entries
+     * {@code (column 0, value 0)}: {@code acc + 0 * q} is exactly {@code acc} (an accumulator starts at +0 and can never
+     * become -0), so padding changes no bit and the kernels need no tail loops.
+     */
+    static final int GROUP = 8;
+
+    /** {@code n} rounded up to a multiple of {@link #GROUP}. */
+    static int padded(int n) {
+        return (n + GROUP - 1) & -GROUP;
+    }
+
+    /** Fills {@code idx/val[from + n, from + padded(n))} with zero-valued entries. */
+    static void pad(int[] idx, float[] val, int from, int n) {
+        for (int k = from + n, end = from + padded(n); k < end; k++) {
+            idx[k] = 0;
+            val[k] = 0f;
+        }
+    }
+
     /** Float lanes per vector (1 for the scalar kernel). */
     abstract int lanes();
 
     /**
-     * Phase {@code phase} of one forward call on team thread {@code t}:
-     *
-     * <ul>
-     *   <li>phase 0: {@code gu = sum over kept j of x_j * GU[:, j]} for the thread's block pairs
-     *       {@code [pairStart[t], pairStart[t+1])}, then {@code act = silu(g) * u} for them, then the gather of their
-     *       kept intermediate channels into {@code midIdx/midVal} from offset {@code 32 * pairStart[t]}, the count
-     *       into {@code midCount[t]};
-     *   <li>phase 1: {@code out[r] = sum over all threads' kept i of a_i * D[r, i]} for the thread's output blocks
-     *       {@code [outStart[t], outStart[t+1])}.
-     * </ul>
+     * One forward call's work on team thread {@code t}, for its block pairs {@code [pairStart[t], pairStart[t + 1])}
+     * of the intermediate channels: {@code gu = sum over kept j of x_j * GU[:, j]} over those rows, then
+     * {@code act = silu(g) * u} for them, the gather of their kept channels into {@code midIdx/midVal} from offset
+     * {@code 32 * pairStart[t]} (count in {@code midCount[t]}, list padded), and finally the thread's partial output
+     * {@code downParts[t] = sum over those kept i of a_i * D[:, i]} (whole columns of down). The caller adds the
+     * partials in thread order.
      *
      * Accumulation into each output is a sequence of float32 fused multiply-adds in kept-column order, in every kernel.
      */
-    abstract void run(Work w, int t, int phase);
+    abstract void run(Work w, int t);
 
     /** The scratch and per-call state of one {@link ChannelSparseFfn}. */
     static final class Work {
@@ -53,9 +71,9 @@ abstract class Q8Kernel {
         final int hidden;
         final int inter;
         final int chunkBlocks;
-        /** Thread t: gate/up block pairs [pairStart[t], pairStart[t + 1]); output blocks [outStart[t], ...). */
+        /** Thread t owns the gate/up block pairs [pairStart[t], pairStart[t + 1]) (intermediate channels x32). */
         final int[] pairStart;
-        final int[] outStart;
+        /** Kept input channels and their values, {@code keptIn} of them, padded to a multiple of {@link #GROUP}. */
         final int[] inIdx;
         final float[] inVal;
         /** Interleaved gate/up accumulator, by storage row of {@link #gateUp}. */
@@ -66,12 +84,11 @@ abstract class Q8Kernel {
         final int[] midIdx;
         final float[] midVal;
         final int[] midCount;
-        /** Down accumulator, padded hidden. */
-        final float[] outAcc;
+        /** Per thread: its partial down product over its own kept channels, padded hidden. */
+        final float[][] downParts;
         // per call
         int keptIn;
         float tMid;
-        float[] out;
 
         Work(ColumnQ8Matrix gateUp, ColumnQ8Matrix down, int threads, int chunkBlocks) {
             this.gateUp = gateUp;
@@ -80,15 +97,14 @@ abstract class Q8Kernel {
             this.inter = gateUp.rows();
             this.chunkBlocks = chunkBlocks;
             this.pairStart = split(gateUp.paddedRows() / ColumnQ8Matrix.BLOCK, threads);
-            this.outStart = split(down.paddedRows() / ColumnQ8Matrix.BLOCK, threads);
-            this.inIdx = new int[hidden];
-            this.inVal = new float[hidden];
+            this.inIdx = new int[padded(hidden)];
+            this.inVal = new float[padded(hidden)];
             this.gu = new float[gateUp.columnStride()];
             this.act = new float[gateUp.paddedRows()];
             this.midIdx = new int[gateUp.paddedRows()];
             this.midVal = new float[gateUp.paddedRows()];
             this.midCount = new int[threads];
-            this.outAcc = new float[down.paddedRows()];
+            this.downParts = new float[threads][down.paddedRows()];
         }
 
         /** Splits {@code units} into {@code parts} near-equal ranges: boundaries [0, ..., units]. */
@@ -101,7 +117,8 @@ abstract class Q8Kernel {
 
     /**
      * Gathers the channels {@code i} in {@code [from, to)} with {@code |a_i| >= threshold} into {@code idx/val} from
-     * offset {@code from} (branch-free) and returns how many.
+     * offset {@code from} (branch-free), pads the list to a multiple of {@link #GROUP} and returns how many were kept
+     * (unpadded). The arrays must have room for {@code padded(to - from)} entries from {@code from}.
      */
     static int gather(float[] a, int from, int to, float threshold, int[] idx, float[] val) {
         int n = from;
@@ -111,13 +128,8 @@ abstract class Q8Kernel {
             val[n] = v;
             n += Math.abs(v) >= threshold ? 1 : 0;
         }
+        pad(idx, val, from, n - from);
         return n - from;
-    }
-
-    /** Copies the thread's output rows {@code [32 * b0, min(32 * b1, hidden))} from the accumulator. */
-    static void copyOut(Work w, int b0, int b1) {
-        int r0 = b0 * ColumnQ8Matrix.BLOCK, r1 = Math.min(b1 * ColumnQ8Matrix.BLOCK, w.hidden);
-        if (r1 > r0) System.arraycopy(w.outAcc, r0, w.out, r0, r1 - r0);
     }
 
     // exp(x) = 2^n * e^r, n = round(x / ln 2), |r| <= ln(2) / 2, e^r by its degree-7 Taylor polynomial (truncation

@@ -14,29 +14,24 @@ final class Q8KernelScalar extends Q8Kernel {
     }
 
     @Override
-    void run(Work w, int t, int phase) {
+    void run(Work w, int t) {
         final int BLOCK = ColumnQ8Matrix.BLOCK;
-        if (phase == 0) {
-            final int p0 = w.pairStart[t], p1 = w.pairStart[t + 1];
-            final float[] gu = w.gu;
-            Arrays.fill(gu, p0 * 2 * BLOCK, p1 * 2 * BLOCK, 0f);
-            axpy(w.gateUp, w.inIdx, w.inVal, 0, w.keptIn, 2 * p0, 2 * p1, gu);
-            final float[] act = w.act;
-            for (int p = p0; p < p1; p++) {
-                final int in = p * 2 * BLOCK;
-                final int out = p * BLOCK;
-                for (int k = 0; k < BLOCK; k++) act[out + k] = siluMul(gu[in + k], gu[in + BLOCK + k]);
-            }
-            w.midCount[t] = gather(act, p0 * BLOCK, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midIdx, w.midVal);
-        } else {
-            final int b0 = w.outStart[t], b1 = w.outStart[t + 1];
-            Arrays.fill(w.outAcc, b0 * BLOCK, b1 * BLOCK, 0f);
-            for (int k = 0; k < w.midCount.length; k++) {
-                int from = w.pairStart[k] * BLOCK;
-                axpy(w.down, w.midIdx, w.midVal, from, from + w.midCount[k], b0, b1, w.outAcc);
-            }
-            copyOut(w, b0, b1);
+        final int p0 = w.pairStart[t], p1 = w.pairStart[t + 1];
+        final float[] gu = w.gu;
+        Arrays.fill(gu, p0 * 2 * BLOCK, p1 * 2 * BLOCK, 0f);
+        axpy(w.gateUp, w.inIdx, w.inVal, 0, padded(w.keptIn), 2 * p0, 2 * p1, gu);
+        final float[] act = w.act;
+        for (int p = p0; p < p1; p++) {
+            final int in = p * 2 * BLOCK;
+            final int out = p * BLOCK;
+            for (int k = 0; k < BLOCK; k++) act[out + k] = siluMul(gu[in + k], gu[in + BLOCK + k]);
         }
+        final int base = p0 * BLOCK;
+        final int kept = gather(act, base, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midIdx, w.midVal);
+        w.midCount[t] = kept;
+        final float[] part = w.downParts[t];
+        Arrays.fill(part, 0f);
+        axpy(w.down, w.midIdx, w.midVal, base, base + padded(kept), 0, part.length / BLOCK, part);
     }
 
     private static void axpy(ColumnQ8Matrix m, int[] idx, float[] vals, int from, int to, int blockFrom, int blockTo,

@@ -2,21 +2,27 @@ package dev.ffnskip.jlama.kernels;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed team of threads that runs one {@link Job} at a time, phase by phase, on the calling thread (index 0) and
- * {@code threads - 1} helpers, with a barrier between phases. Built for short data-parallel kernels (tens of µs) where
- * the hand-off must cost well under a microsecond and must not allocate.
+ * A fixed team of threads that runs one {@link Job} at a time: {@code threads} parts per phase, phase by phase, on the
+ * calling thread and {@code threads - 1} helpers. Built for short data-parallel kernels (tens of µs to ms) where the
+ * hand-off must cost well under a microsecond and must not allocate.
  *
  * <ul>
  *   <li>{@link #serial()}: one thread, the caller; no synchronisation at all.
- *   <li>{@link #spinning(int, long)}: persistent daemon helpers that spin on a shared epoch for {@code spinNanos} after
- *       each job, then park until the next {@link #run}; phase barriers spin. The fastest hand-off while jobs arrive
- *       back to back; a parked helper costs one {@code unpark} (a futex wake, several µs) on the next job.
- *   <li>{@link #forkJoin(int, ForkJoinPool)}: one reusable task per helper and phase submitted to a pool, the caller
- *       joining each phase. No threads of its own, no spinning between jobs.
+ *   <li>{@link #spinning(int, long)}: persistent daemon helpers that poll a shared word for {@code spinNanos} after
+ *       each job, then park until the next {@link #run}. Parts are <em>claimed</em> (one CAS each), not assigned: the
+ *       caller takes part 0 and then any part no helper has started, so a helper that is descheduled or still waking
+ *       up delays nothing (on a busy machine the job degrades to single-threaded speed instead of waiting for a
+ *       time slice). The fastest hand-off while jobs arrive back to back; a parked helper costs one {@code unpark}
+ *       (a futex wake, several µs) on the next job.
+ *   <li>{@link #forkJoin(int, ForkJoinPool)}: one reusable task per helper part and phase submitted to a pool, the
+ *       caller joining each phase (a join of a task not yet started runs it on the caller). No threads of its own, no
+ *       spinning between jobs.
  * </ul>
  *
  * A team is used by one caller thread at a time ({@link #run} is not reentrant and not thread-safe). {@link #close()}
@@ -24,14 +30,14 @@ import java.util.concurrent.locks.LockSupport;
  */
 public abstract sealed class WorkerTeam implements AutoCloseable {
 
-    /** One unit of team work: called once per thread per phase. */
+    /** One unit of team work: called once per part per phase, on some thread of the team. */
     @FunctionalInterface
     public interface Job {
         /**
-         * @param thread 0 for the caller, 1..threads-1 for helpers
-         * @param phase 0..phases-1; every thread has finished phase {@code p - 1} before any starts phase {@code p}
+         * @param part 0..threads-1; which thread runs a part is not fixed (a job must index its data by part)
+         * @param phase 0..phases-1; every part of phase {@code p - 1} has finished before any of phase {@code p} starts
          */
-        void run(int thread, int phase);
+        void run(int part, int phase);
     }
 
     /** How a team hands work to its helpers. */
@@ -105,26 +111,38 @@ public abstract sealed class WorkerTeam implements AutoCloseable {
     static final class Spinning extends WorkerTeam {
         /** Longs between two hot slots: 128 bytes, so no two threads' slots share a cache line (or a prefetch pair). */
         private static final int PAD = 16;
-        private static final int EPOCH = 1; // slot 1; slot 0 is left as padding before it
-        /** A barrier or join spins this long, then yields on every poll (the peer may have been descheduled). */
+        private static final int EPOCH = 1; // slot 1 * PAD; slot 0 is left as padding before it
+        /** A wait spins this long, then yields on every poll (the awaited thread may have been descheduled). */
         private static final long SPIN_BEFORE_YIELD_NANOS = 20_000L;
+        /** {@link #claims} = epoch (high 32 bits) | parts of the job (16 bits) | next unclaimed part (low 16 bits). */
+        private static final int FIELD_BITS = 16;
+        private static final long FIELD_MASK = (1L << FIELD_BITS) - 1;
 
         private final int threads;
         private final long spinNanos;
         private final Thread[] helpers;
-        /** Slots: EPOCH, then per thread t: ARRIVE(t), DONE(t), PARKED(t). */
+        /** Slots: EPOCH (wakes helpers), then per helper t: PARKED(t). */
         private final AtomicLongArray slots;
+        /**
+         * The claim word of the current job: (epoch << 32) | (total parts << 16) | next unclaimed part, parts counted
+         * over all phases. Carrying the epoch and the total makes a stale helper's claim fail instead of taking a part
+         * of another job.
+         */
+        private final AtomicLong claims = new AtomicLong();
+        /** Parts of the current job finished, over all its phases. */
+        private final AtomicInteger completed = new AtomicInteger();
         private volatile boolean closed;
-        // Job state: written by the caller before the epoch is published, read by helpers after they observe it.
+        // Job state: written by the caller before the job is published, read by helpers after they claim a part
+        // (the state cannot change before the job completes, which needs that part).
         private Job job;
-        private int phases;
         private long epoch;
         private volatile Throwable failure;
 
         Spinning(int threads, long spinNanos) {
+            if (threads > 1024) throw new IllegalArgumentException("too many threads: " + threads);
             this.threads = threads;
             this.spinNanos = spinNanos;
-            this.slots = new AtomicLongArray((2 + 3 * threads) * PAD);
+            this.slots = new AtomicLongArray((3 + threads) * PAD);
             this.helpers = new Thread[threads];
             for (int t = 1; t < threads; t++) {
                 final int index = t;
@@ -135,16 +153,8 @@ public abstract sealed class WorkerTeam implements AutoCloseable {
             for (int t = 1; t < threads; t++) helpers[t].start();
         }
 
-        private static int arrive(int t) {
-            return (2 + 3 * t) * PAD;
-        }
-
-        private static int done(int t) {
-            return (3 + 3 * t) * PAD;
-        }
-
         private static int parked(int t) {
-            return (4 + 3 * t) * PAD;
+            return (2 + t) * PAD;
         }
 
         @Override
@@ -155,47 +165,52 @@ public abstract sealed class WorkerTeam implements AutoCloseable {
         @Override
         public void run(Job job, int phases) {
             if (closed) throw new IllegalStateException("team closed");
+            if (phases < 1) return;
+            final long total = (long) threads * phases;
+            if (total > FIELD_MASK) throw new IllegalArgumentException("too many phases: " + phases);
             this.job = job;
-            this.phases = phases;
             this.failure = null;
+            completed.set(0);
             final long e = ++epoch;
+            claims.set((e << 32) | (total << FIELD_BITS)); // volatile: publishes job, completed = 0
             slots.set(EPOCH * PAD, e);
             for (int t = 1; t < threads; t++) {
                 if (slots.get(parked(t)) != 0) LockSupport.unpark(helpers[t]);
             }
-            runPhases(0, job, phases);
-            for (int t = 1; t < threads; t++) awaitAtLeast(done(t), e);
+            participate(e);
+            awaitCompleted((int) total);
             this.job = null;
             Throwable f = failure;
             if (f != null) throw rethrow(f);
         }
 
-        private void runPhases(int t, Job job, int phases) {
-            for (int p = 0; p < phases; p++) {
+        /** Claims and runs parts of job {@code e} until none is left (or the job is no longer {@code e}). */
+        private void participate(long e) {
+            final int tag = (int) e;
+            while (true) {
+                final long v = claims.get();
+                if ((int) (v >>> 32) != tag) return;
+                final int total = (int) ((v >>> FIELD_BITS) & FIELD_MASK);
+                final int c = (int) (v & FIELD_MASK);
+                if (c >= total) return;
+                if (!claims.compareAndSet(v, v + 1)) continue;
+                final int phase = c / threads;
+                if (phase > 0) awaitCompleted(phase * threads); // every part of the previous phases
                 try {
-                    job.run(t, p);
+                    job.run(c - phase * threads, phase);
                 } catch (Throwable x) {
                     if (failure == null) failure = x;
                 }
-                if (p + 1 < phases) barrier(t);
+                completed.incrementAndGet();
             }
         }
 
-        /** Every thread calls this the same number of times per job: a per-thread arrival counter. */
-        private void barrier(int t) {
-            final long v = slots.getPlain(arrive(t)) + 1;
-            slots.setRelease(arrive(t), v);
-            for (int k = 0; k < threads; k++) {
-                if (k != t) awaitAtLeast(arrive(k), v);
-            }
-        }
-
-        /** Waits until {@code slots[slot] >= value}: spins, then after {@link #SPIN_BEFORE_YIELD_NANOS} yields. */
-        private void awaitAtLeast(int slot, long value) {
-            if (slots.getAcquire(slot) >= value) return;
+        /** Waits until {@code completed >= count}: spins, then after {@link #SPIN_BEFORE_YIELD_NANOS} yields. */
+        private void awaitCompleted(int count) {
+            if (completed.get() >= count) return;
             long start = System.nanoTime();
             int spins = 0;
-            while (slots.getAcquire(slot) < value) {
+            while (completed.get() < count) {
                 if ((++spins & 31) != 0) {
                     Thread.onSpinWait();
                 } else if (System.nanoTime() - start > SPIN_BEFORE_YIELD_NANOS) {
@@ -210,8 +225,7 @@ public abstract sealed class WorkerTeam implements AutoCloseable {
                 final long e = awaitEpoch(t, seen);
                 if (e < 0) return;
                 seen = e;
-                runPhases(t, job, phases);
-                slots.setRelease(done(t), e);
+                participate(e);
             }
         }
 
