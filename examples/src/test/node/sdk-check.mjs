@@ -276,15 +276,30 @@ await check('typed errors: RateLimitError with Retry-After when the queue is ful
 });
 
 await check('default retries: a 429 is retried after Retry-After and succeeds', async () => {
-  const rejectedBefore = await metric('http_server_requests_seconds_count', { status: '429' });
+  // Fill the model with long answers; when the SDK sees its 429, free the model, so that its retry gets through.
+  const controllers = [];
   const busy = [];
-  for (let i = 0; i < 4; i++) busy.push(noRetry.chat.completions.create({ model, messages: STORY, max_tokens: 12 }));
+  for (let i = 0; i < 4; i++) {
+    const c = new AbortController();
+    controllers.push(c);
+    busy.push(noRetry.chat.completions.create({ model, messages: STORY, max_tokens: 1000 }, { signal: c.signal }).catch((e) => e));
+  }
   await waitFor('a full queue', async () => (await metric('ffnskip_queue_depth')) === 3, 20_000);
-  const r = await client.chat.completions.create({ model, messages: IRON }); // first try: 429; then retried
+  const statuses = [];
+  const watching = new OpenAI({
+    baseURL, apiKey: 'unused', timeout: 180_000, // the default maxRetries (2)
+    fetch: async (url, init) => {
+      const response = await fetch(url, init);
+      statuses.push(response.status);
+      if (response.status === 429) controllers.forEach((c) => c.abort());
+      return response;
+    },
+  });
+  const r = await watching.chat.completions.create({ model, messages: IRON });
   assert(r.choices[0].message.content === 'Fe', r.choices[0].message.content);
+  assert(statuses[0] === 429 && statuses[statuses.length - 1] === 200, `statuses ${statuses}`);
   await Promise.all(busy);
-  const rejected = (await metric('http_server_requests_seconds_count', { status: '429' })) - rejectedBefore;
-  assert(rejected >= 1, `429s seen: ${rejected}`);
+  console.log(`     attempts: ${statuses.join(', ')}`);
 });
 
 await check('concurrency: 8 mixed requests at once, every answer right (429s retried)', async () => {

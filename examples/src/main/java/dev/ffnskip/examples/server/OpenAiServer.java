@@ -100,6 +100,9 @@ public final class OpenAiServer implements AutoCloseable {
             .setHost(config.host())
             .setPort(config.port())
             .setTcpNoDelay(true)
+            // HTTP/1.1 only, as OpenAI's clients speak it: no cleartext HTTP/2 upgrade (its shutdown and reset
+            // semantics differ, and the body-limit draining is HTTP/1.1's).
+            .setHttp2ClearTextEnabled(false)
             // A blocking generation writes nothing until it is done: idle connections may last as long as a request.
             .setIdleTimeout(config.requestTimeoutSeconds() + 30)
             .setIdleTimeoutUnit(TimeUnit.SECONDS)

@@ -134,7 +134,8 @@ class CancellationTest {
         }
     }
 
-    static final String LONG_BLOCKING = "{\"model\": \"skipbench-28m\", \"max_tokens\": 1000, \"messages\": [{\"role\": \"user\", \"content\": \"" + LONG_ANSWER + "\"}]}";
+    /** Dense (gate off), the long answer is ~550 tokens. */
+    static final String LONG_BLOCKING = "{\"model\": \"skipbench-28m\", \"max_tokens\": 1000, \"ffn_skip\": {\"enabled\": false}, \"messages\": [{\"role\": \"user\", \"content\": \"" + LONG_ANSWER + "\"}]}";
     static final String IRON = "{\"model\": \"skipbench-28m\", \"messages\": [{\"role\": \"user\", \"content\": \"What is the chemical symbol for iron?\"}]}";
     static final HttpClient http = HttpClient.newHttpClient();
 
@@ -213,7 +214,7 @@ class CancellationTest {
         }
     }
 
-    /** A client-side timeout closes the connection: the server stops the generation as for any disconnect. */
+    /** A client-side timeout (300 ms) closes the connection: the server stops the generation as for any disconnect. */
     @Test
     void clientTimeoutStopsTheGeneration() throws Exception {
         FfnSkipModel model = TestModels.skipbench();
@@ -221,7 +222,7 @@ class CancellationTest {
         try (OpenAiServer server = server(model, chat, 600)) {
             HttpClient impatient = HttpClient.newHttpClient();
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
-                .timeout(java.time.Duration.ofMillis(1500)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(LONG_BLOCKING)).build();
+                .timeout(java.time.Duration.ofMillis(300)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(LONG_BLOCKING)).build();
             assertThatThrownBy(() -> impatient.send(request, HttpResponse.BodyHandlers.ofString())).isInstanceOf(java.net.http.HttpTimeoutException.class);
             ChatResponse stopped = chat.responses.poll(10, TimeUnit.SECONDS);
             assertThat(stopped).as("the generation stopped after the client gave up").isNotNull();

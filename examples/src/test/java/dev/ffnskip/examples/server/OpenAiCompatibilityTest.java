@@ -19,10 +19,8 @@ import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.request.json.JsonReferenceSchema;
 import dev.langchain4j.model.chat.request.json.JsonStringSchema;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -31,7 +29,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -272,15 +269,15 @@ class OpenAiCompatibilityTest {
             for (int i = 0; i < 64; i++) out.write(chunk);
             out.flush();
             InputStream in = socket.getInputStream();
-            Response first = Response.read(in);
-            assertThat(first.status).isEqualTo(413);
-            assertThat(first.headers).containsKey("x-request-id");
-            assertThat(json.readTree(first.body).at("/error/code").asText()).isEqualTo("request_too_large");
+            RawHttp.Response first = RawHttp.Response.read(in);
+            assertThat(first.status()).isEqualTo(413);
+            assertThat(first.headers()).containsKey("x-request-id");
+            assertThat(json.readTree(first.body()).at("/error/code").asText()).isEqualTo("request_too_large");
             // The same connection goes on.
             out.write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            Response second = Response.read(in);
-            assertThat(second.status).isEqualTo(200);
+            RawHttp.Response second = RawHttp.Response.read(in);
+            assertThat(second.status()).isEqualTo(200);
         }
         // Java's client (writing while reading) gets the same; a chunked body without a length is cut off at the limit.
         HttpResponse<String> viaClient = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("Content-Type", "application/json")
@@ -292,43 +289,5 @@ class OpenAiCompatibilityTest {
         assertThat(read(chunked).at("/error/code").asText()).isEqualTo("request_too_large");
         HttpResponse<String> ok = post("/v1/chat/completions", IRON);
         assertThat(read(ok).at("/choices/0/message/content").asText()).isEqualTo("Fe");
-    }
-
-    /** A minimal HTTP/1.1 response reader (Content-Length or chunked bodies). */
-    record Response(int status, Map<String, String> headers, String body) {
-        static Response read(InputStream in) throws IOException {
-            String statusLine = line(in);
-            int status = Integer.parseInt(statusLine.split(" ")[1]);
-            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-            for (String l; !(l = line(in)).isEmpty(); ) headers.put(l.substring(0, l.indexOf(':')).trim(), l.substring(l.indexOf(':') + 1).trim());
-            byte[] body;
-            if (headers.containsKey("content-length")) body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
-            else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-                java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-                for (int n; (n = Integer.parseInt(line(in).trim(), 16)) > 0; ) {
-                    all.write(in.readNBytes(n));
-                    line(in);
-                }
-                line(in);
-                body = all.toByteArray();
-            } else body = new byte[0];
-            return new Response(status, headers, new String(body, StandardCharsets.UTF_8));
-        }
-
-        static String line(InputStream in) throws IOException {
-            StringBuilder s = new StringBuilder();
-            for (int c; (c = in.read()) != -1 && c != '\n'; ) if (c != '\r') s.append((char) c);
-            return s.toString();
-        }
-    }
-
-    static List<String> lines(String text) {
-        List<String> out = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(new java.io.ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8))) {
-            for (String l; (l = r.readLine()) != null; ) out.add(l);
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-        return out;
     }
 }
