@@ -38,7 +38,7 @@ class QualityCommandTest {
         assertThat(run.has("realized_skip_ratio")).isTrue();
         assertThat(run.has("tokens_per_s")).isTrue();
         assertThat(run.get("config").get("command").asText()).contains("quality");
-        assertThat(Files.exists(tmp.resolve(out.getFileName().toString().replace(".json", ".items.jsonl")))).isTrue();
+        assertThat(Files.exists(tmp.resolve(out.getFileName().toString().replace(".json", ".items.jsonl.gz")))).isTrue();
         run = ((com.fasterxml.jackson.databind.node.ObjectNode) run).put("_file", out.toString());
         return run;
     }

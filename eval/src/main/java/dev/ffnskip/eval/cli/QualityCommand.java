@@ -41,7 +41,7 @@ public final class QualityCommand implements Callable<Integer> {
     @Option(names = "--reference", paramLabel = "RUN.json", description = "A dense run of the same items, for agreement (first divergence, identical share).")
     Path reference;
 
-    @Option(names = "--json", paramLabel = "OUT", description = "Result file (per-item outputs go next to it as OUT minus .json plus .items.jsonl).")
+    @Option(names = "--json", paramLabel = "OUT", description = "Result file (per-item outputs go next to it as OUT minus .json plus .items.jsonl.gz).")
     Path json;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Directory for the result when --json is not given (default: eval-out).")

@@ -11,17 +11,22 @@ import dev.ffnskip.eval.task.Task;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * The JSON result of one run (task x mode x policy): the exact configuration, {@code n}, {@code realized_skip_ratio},
  * {@code tokens_per_s}, the task metrics, agreement with dense and the gate counters; per-item outputs go to a sibling
- * {@code .items.jsonl} file.
+ * {@code .items.jsonl.gz} file.
  */
 public final class RunRecord {
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -99,7 +104,8 @@ public final class RunRecord {
             Path parent = out.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
             JSON.writeValue(out.toFile(), summary);
-            try (BufferedWriter w = Files.newBufferedWriter(itemsFile(out))) {
+            // Per-item outputs are gzipped: they are most of a run's bytes, and docs/results keeps them beside the reports.
+            try (BufferedWriter w = new BufferedWriter(new OutputStreamWriter(new GZIPOutputStream(Files.newOutputStream(itemsFile(out))), StandardCharsets.UTF_8))) {
                 ObjectMapper compact = new ObjectMapper();
                 for (ItemResult r : results) {
                     ObjectNode i = compact.createObjectNode();
@@ -128,15 +134,23 @@ public final class RunRecord {
     public static Path itemsFile(Path runJson) {
         String name = runJson.getFileName().toString();
         String base = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
-        return runJson.resolveSibling(base + ".items.jsonl");
+        return runJson.resolveSibling(base + ".items.jsonl.gz");
+    }
+
+    /** Opens a per-item file, gzipped ({@code .gz}, what {@link #write} makes) or plain (older runs). */
+    private static BufferedReader openItems(Path items) throws IOException {
+        if (!items.getFileName().toString().endsWith(".gz")) return Files.newBufferedReader(items);
+        return new BufferedReader(new InputStreamReader(new GZIPInputStream(Files.newInputStream(items)), StandardCharsets.UTF_8));
     }
 
     /** Item id to all generated ids, from a run's items file (for agreement with a dense run done earlier). */
     public static Map<String, int[]> readTokens(Path runJson) {
-        Path items = Files.exists(itemsFile(runJson)) ? itemsFile(runJson) : runJson;
+        Path gz = itemsFile(runJson);
+        Path plain = gz.resolveSibling(gz.getFileName().toString().replaceFirst("\\.gz$", ""));
+        Path items = Files.exists(gz) ? gz : Files.exists(plain) ? plain : runJson;
         Map<String, int[]> out = new HashMap<>();
         ObjectMapper compact = new ObjectMapper();
-        try (BufferedReader in = Files.newBufferedReader(items)) {
+        try (BufferedReader in = openItems(items)) {
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.isBlank()) continue;
                 JsonNode i = compact.readTree(line);
