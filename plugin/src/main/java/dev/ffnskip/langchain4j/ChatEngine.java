@@ -196,6 +196,10 @@ final class ChatEngine {
         return modelName;
     }
 
+    boolean toolFormat() {
+        return toolFormat;
+    }
+
     FfnSkipChatRequestParameters defaults() {
         return defaults;
     }

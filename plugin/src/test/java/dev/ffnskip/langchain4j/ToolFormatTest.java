@@ -44,6 +44,14 @@ class ToolFormatTest {
     }
 
     @Test
+    void bothChatModelsSayWhetherTheyTakeTools() {
+        assertThat(TestSupport.chatModelBuilder().build().supportsTools()).isTrue();
+        assertThat(TestSupport.streamingModelBuilder().build().supportsTools()).isTrue();
+        assertThat(smolLm2.supportsTools()).isFalse();
+        assertThat(TestSupport.smolLm2StreamingModelBuilder().build().supportsTools()).isFalse();
+    }
+
+    @Test
     void toolsOfferedToAModelWithoutToolFormatAreRefused() {
         ChatRequest request = ChatRequest.builder().messages(UserMessage.from("What is the weather in Munich?")).toolSpecifications(WEATHER).build();
         assertThatThrownBy(() -> smolLm2.chat(request))
