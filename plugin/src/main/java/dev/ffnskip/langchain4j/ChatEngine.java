@@ -47,6 +47,8 @@ final class ChatEngine {
     private final boolean ownsModel;
     private final String modelName;
     private final PromptSupport promptSupport;
+    /** Whether the chat template can show tools ({@link PromptRenderer#rendersTools}); without, tools are refused. */
+    private final boolean toolFormat;
     private final GatePolicy defaultPolicy;
     private final FfnSkipChatRequestParameters defaults;
     private final List<ChatModelListener> listeners;
@@ -57,6 +59,7 @@ final class ChatEngine {
         boolean ownsModel,
         String modelName,
         PromptSupport promptSupport,
+        boolean toolFormat,
         GatePolicy defaultPolicy,
         FfnSkipChatRequestParameters defaults,
         List<ChatModelListener> listeners,
@@ -66,6 +69,7 @@ final class ChatEngine {
         this.ownsModel = ownsModel;
         this.modelName = modelName;
         this.promptSupport = promptSupport;
+        this.toolFormat = toolFormat;
         this.defaultPolicy = defaultPolicy;
         this.defaults = defaults;
         this.listeners = listeners;
@@ -116,7 +120,8 @@ final class ChatEngine {
                 Boolean.TRUE.equals(b.logRequests),
                 Boolean.TRUE.equals(b.logResponses)
             );
-            return new ChatEngine(model, handle.owned(), name, promptSupport, policy, defaults, listeners, log);
+            boolean toolFormat = PromptRenderer.rendersTools(promptSupport);
+            return new ChatEngine(model, handle.owned(), name, promptSupport, toolFormat, policy, defaults, listeners, log);
         } catch (RuntimeException | Error e) {
             if (handle.owned()) handle.model().close();
             throw e;
@@ -189,6 +194,10 @@ final class ChatEngine {
 
     String modelName() {
         return modelName;
+    }
+
+    boolean toolFormat() {
+        return toolFormat;
     }
 
     FfnSkipChatRequestParameters defaults() {
@@ -272,6 +281,7 @@ final class ChatEngine {
             throw new InvalidRequestException(e.getMessage(), e);
         }
         List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
+        if (!toolFormat) PromptRenderer.refuseTools(modelName, request.messages(), tools);
         PromptContext prompt = PromptRenderer.render(promptSupport, request.messages(), tools);
         int[] ids = model.encode(prompt);
         log.request(modelName, request, prompt.getPrompt(), ids.length);

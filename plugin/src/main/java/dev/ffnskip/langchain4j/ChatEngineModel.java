@@ -39,6 +39,15 @@ abstract class ChatEngineModel implements AutoCloseable {
         return Set.of();
     }
 
+    /**
+     * Whether tools can be offered to this model: its chat template has a tool format (it shows the tools and the
+     * arguments of tool calls). Without one, requests with tools, tool calls or tool results are refused with
+     * {@link dev.langchain4j.exception.UnsupportedFeatureException}. LangChain4j has no {@link Capability} for tools.
+     */
+    public boolean supportsTools() {
+        return engine.toolFormat();
+    }
+
     /** The gate this chat model uses when a request sets no skip settings. */
     public GatePolicy defaultGatePolicy() {
         return engine.defaultPolicy();

@@ -46,7 +46,7 @@ import java.util.Objects;
  * <p>Checks the conversation on the way: a tool result must answer a tool call made earlier in the conversation
  * (matched by id, or by tool name when the result has no id) and tool call arguments must be a JSON object, else an
  * {@link InvalidRequestException}; only text content (of user messages and tool results) is accepted, else an
- * {@link UnsupportedFeatureException}.
+ * {@link UnsupportedFeatureException}. A chat template without a tool format ({@link #rendersTools}) gets no tools.
  */
 final class PromptRenderer {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -77,6 +77,48 @@ final class PromptRenderer {
         }
         List<Tool> jlamaTools = tools == null ? List.of() : tools.stream().map(PromptRenderer::toTool).toList();
         return jlamaTools.isEmpty() ? prompt.build() : prompt.build(jlamaTools);
+    }
+
+    /**
+     * Whether the chat template has a tool format: it shows the tools offered and the arguments of a tool call. A
+     * template without one (plain ChatML, as SmolLM2's) drops the tools list and renders a tool call as an empty turn,
+     * so the model would never see the tools and a conversation's tool calls would lose their arguments.
+     */
+    static boolean rendersTools(PromptSupport promptSupport) {
+        String name = "ffnskip_probe_tool";
+        String argument = "ffnskip_probe_argument";
+        Tool tool = Tool.from(Function.builder().name(name).description("probe").build());
+        try {
+            String offered = promptSupport.builder().addUserMessage("probe").build(List.of(tool)).getPrompt();
+            String called = promptSupport.builder()
+                .addUserMessage("probe")
+                .addToolCall(new ToolCall(name, "probe_call", Map.of("value", argument)))
+                .build(List.of(tool))
+                .getPrompt();
+            return offered.contains(name) && called.contains(argument);
+        } catch (RuntimeException e) {
+            // Jinjava failing on tool data means the template has no usable tool format either.
+            return false;
+        }
+    }
+
+    /**
+     * For a model whose chat template has no tool format: refuses tools and the tool calls and results of a
+     * conversation with LangChain4j's {@link UnsupportedFeatureException}, instead of rendering them unfaithfully.
+     */
+    static void refuseTools(String modelName, List<ChatMessage> messages, List<ToolSpecification> tools) {
+        String why = " is not supported for '" + modelName + "': its chat template has no tool format (it renders neither "
+            + "the tools offered nor tool calls), so the ffn-skip chat model cannot show tools to it";
+        if (tools != null && !tools.isEmpty()) throw new UnsupportedFeatureException("Offering tools" + why);
+        for (int i = 0; messages != null && i < messages.size(); i++) {
+            ChatMessage message = messages.get(i);
+            if (message instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
+                throw new UnsupportedFeatureException("A tool call in the conversation (message " + i + ")" + why);
+            }
+            if (message instanceof ToolExecutionResultMessage) {
+                throw new UnsupportedFeatureException("A tool result in the conversation (message " + i + ")" + why);
+            }
+        }
     }
 
     private static String userText(UserMessage user, int index) {

@@ -32,6 +32,15 @@ final class TestSupport {
         return SharedAssets.skipbench();
     }
 
+    /** The real model (SmolLM2-135M-Instruct, its GGUF file), float32 activations, greedy: no calibration, so it runs dense. */
+    static FfnSkipChatModel.Builder smolLm2ChatModelBuilder() {
+        return FfnSkipChatModel.builder().modelPath(SharedAssets.smollm2()).workingQuantizedType(DType.F32).temperature(0.0);
+    }
+
+    static FfnSkipStreamingChatModel.Builder smolLm2StreamingModelBuilder() {
+        return FfnSkipStreamingChatModel.builder().modelPath(SharedAssets.smollm2()).workingQuantizedType(DType.F32).temperature(0.0);
+    }
+
     /**
      * The paper's gate with this project's measured parameters, spelled out so that the exact answers the tests expect do
      * not move if {@link SkipPolicy#defaults()} is recalibrated. (FactoidAiServicesTest uses the real default.)

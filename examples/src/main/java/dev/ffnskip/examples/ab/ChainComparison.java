@@ -85,6 +85,8 @@ final class ChainComparison {
     private final Meter denseMeter = new Meter();
     private final Meter skipMeter = new Meter();
     private final List<Row> rows = new ArrayList<>();
+    /** Why the agent chain did not run (null if it did). */
+    private String agentSkipped;
 
     List<Row> run(FfnSkipModel shared, GatePolicy policy, PrintStream progress) {
         FfnSkipChatModel dense = FfnSkipChatModel.builder().model(shared).gatePolicy(GatePolicy.DENSE).temperature(0.0).listeners(denseMeter).build();
@@ -100,10 +102,14 @@ final class ChainComparison {
             progress.print('.');
             progress.flush();
         }
-        for (String q : AGENT_QUESTIONS) {
-            rows.add(new Row("agent", q, agent(dense).chat(q), agent(skip).chat(q)));
-            progress.print('.');
-            progress.flush();
+        if (!dense.supportsTools()) {
+            agentSkipped = shared.info().name() + "'s chat template has no tool format, so the provider offers it no tools";
+        } else {
+            for (String q : AGENT_QUESTIONS) {
+                rows.add(new Row("agent", q, agent(dense).chat(q), agent(skip).chat(q)));
+                progress.print('.');
+                progress.flush();
+            }
         }
         progress.println();
         return rows;
@@ -141,6 +147,7 @@ final class ChainComparison {
         out.printf("%-6s %10.1f %11.3f%n", "dense", denseMeter.tokensPerSecond(), denseMeter.skipRatio());
         out.printf("%-6s %10.1f %11.3f%n", "skip", skipMeter.tokensPerSecond(), skipMeter.skipRatio());
         out.printf("answers agree: %d/%d%n", agree, rows.size());
+        if (agentSkipped != null) out.println("agent chain skipped: " + agentSkipped);
     }
 
     Map<String, Object> toJson() {
@@ -151,6 +158,7 @@ final class ChainComparison {
             "skip", Map.of("tokens_per_s", skipMeter.tokensPerSecond(), "skip_ratio", skipMeter.skipRatio()),
             "agreement", rows.isEmpty() ? 0.0 : rows.stream().filter(Row::agree).count() / (double) rows.size()
         ));
+        if (agentSkipped != null) root.put("agent_skipped", agentSkipped);
         return root;
     }
 

@@ -10,8 +10,10 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** A tool-using AiServices agent: prints every tool call and the skip statistics of every model turn. */
 @Command(name = "agent", mixinStandardHelpOptions = true, description = "Tool-using agent on the skip-accelerated model.")
@@ -34,6 +36,9 @@ public final class AgentCommand implements Callable<Integer> {
         String chat(String question);
     }
 
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ModelOptions model = new ModelOptions();
 
@@ -53,6 +58,13 @@ public final class AgentCommand implements Callable<Integer> {
                 .temperature(0.0) // greedy: the same question gives the same tool calls
                 .listeners(new TurnPrinter(out))
                 .build();
+            if (!chat.supportsTools()) {
+                spec.commandLine().getErr().println(
+                    "agent: " + shared.info().name() + "'s chat template has no tool format, so it cannot be offered tools; "
+                        + "use a model trained on tool calls, e.g. --model ../shared/models/skipbench-28m"
+                );
+                return 2;
+            }
             for (String question : questions == null ? DEFAULT_QUESTIONS : questions) {
                 out.println("> " + question);
                 AgentTools tools = new AgentTools(line -> out.println("    tool " + line));

@@ -3,11 +3,15 @@ package dev.ffnskip.examples.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
+import dev.ffnskip.testing.SharedAssets;
 import dev.ffnskip.testing.TestModels;
 import dev.langchain4j.service.AiServices;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The agent calls each kind of tool the model was trained on and answers with the tool's result. */
 class AgentToolsTest {
@@ -36,5 +40,15 @@ class AgentToolsTest {
             assertThat(answer).as(c[0]).contains(c[2]);
         }
         assertThat(printed).hasSize(cases.length);
+    }
+
+    /** SmolLM2's chat template has no tool format: the agent says so and which model to use, instead of a stack trace. */
+    @Test
+    void agentOnAModelWithoutToolFormatStopsWithAClearMessage() {
+        StringWriter err = new StringWriter();
+        CommandLine command = new CommandLine(new AgentCommand()).setErr(new PrintWriter(err, true));
+        int exit = command.execute("--model", SharedAssets.smollm2().toString(), "--cache-dir", TestModels.cacheDir().toString(), "-q", "What is 37 plus 45?");
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("SmolLM2-135M-Instruct.Q4_1's chat template has no tool format").contains("--model ../shared/models/skipbench-28m");
     }
 }

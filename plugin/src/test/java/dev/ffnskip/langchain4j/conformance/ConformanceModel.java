@@ -14,27 +14,51 @@ import java.util.function.Supplier;
 
 /**
  * The models LangChain4j's provider suites run on, and how the suites' chat models are built from them: the one place
- * that names a model. Each suite has an abstract base in LangChain4j's package ({@code FfnSkip*IT}) and one subclass
- * per model ({@code Skipbench*IT}) that says which suite tests the model cannot pass ({@code @Disabled("model: ...")});
- * a second model is a constant here plus one subclass per suite.
+ * that names a model, and the one place for what differs between models: whether the provider offers it tools, and its
+ * default answer length. Each suite has an abstract base in LangChain4j's package ({@code FfnSkip*IT}) and one
+ * subclass per model ({@code Skipbench*IT}, {@code SmolLm2*IT}) that says which suite tests the model cannot pass
+ * ({@code @Disabled("model: ...")}); provider-wide capability switches are {@code ProviderCapabilities}'.
  *
- * <p>Every chat model is the provider as users get it (the model's shipped default FFN-skip gate), with greedy decoding
- * so that runs are reproducible, float32 activations (shared with the plugin's other tests: one load) and at most
- * {@link #MAX_OUTPUT_TOKENS} tokens per answer unless a test sets its own.
+ * <p>Every chat model is the provider as users get it (the model's default FFN-skip gate: skipbench-28m's calibrated
+ * one; SmolLM2 has no calibration here, so it runs dense), with greedy decoding so that runs are reproducible, float32
+ * activations (shared with the plugin's other tests: one load per model) and at most {@link #maxOutputTokens()} tokens
+ * per answer unless a test sets its own.
  */
 public enum ConformanceModel {
-    /** The project's 28M test model: factoids, context QA, 9 trained tools (see shared/README.md); no capital cities. */
-    SKIPBENCH_28M("skipbench-28m", SharedAssets::skipbench);
+    /**
+     * The project's 28M test model: factoids, context QA, 9 trained tools (see shared/README.md); no capital cities.
+     * 64 tokens: enough for every expected answer and tool call, cheap when the model rambles.
+     */
+    SKIPBENCH_28M("skipbench-28m", SharedAssets::skipbench, true, 64),
 
-    /** Default answer length of the suites' models: enough for every expected answer and tool call, cheap when the model rambles. */
-    public static final int MAX_OUTPUT_TOKENS = 64;
+    /**
+     * SmolLM2-135M-Instruct (its Q4_1 GGUF file, converted to float32 once): a real general model. Its chat template is
+     * plain ChatML with no tool format, so the provider refuses tools for it ({@code UnsupportedFeatureException}) and
+     * the suites' "fails if tools are not supported" tests check that. 32 tokens: its expected answers come in the
+     * first sentence, and it decodes about 5x slower than skipbench-28m.
+     */
+    SMOLLM2_135M("SmolLM2-135M-Instruct.Q4_1", SharedAssets::smollm2, false, 32);
 
     private final String modelName;
     private final Supplier<Path> folder;
+    private final boolean tools;
+    private final int maxOutputTokens;
 
-    ConformanceModel(String modelName, Supplier<Path> folder) {
+    ConformanceModel(String modelName, Supplier<Path> folder, boolean tools, int maxOutputTokens) {
         this.modelName = modelName;
         this.folder = folder;
+        this.tools = tools;
+        this.maxOutputTokens = maxOutputTokens;
+    }
+
+    /** The suites' {@code supportsTools} switch: whether the provider offers this model tools (its template has a tool format). */
+    public boolean supportsTools() {
+        return tools;
+    }
+
+    /** Default answer length of the suites' models. */
+    public int maxOutputTokens() {
+        return maxOutputTokens;
     }
 
     /** The name the chat models report (request parameters and response metadata). */
@@ -46,9 +70,9 @@ public enum ConformanceModel {
         return folder.get();
     }
 
-    /** The suites' defaults (greedy, {@link #MAX_OUTPUT_TOKENS}) overridden by {@code parameters}. */
+    /** The suites' defaults (greedy, {@link #maxOutputTokens()}) overridden by {@code parameters}. */
     public ChatRequestParameters defaults(ChatRequestParameters parameters) {
-        ChatRequestParameters base = ChatRequestParameters.builder().temperature(0.0).maxOutputTokens(MAX_OUTPUT_TOKENS).build();
+        ChatRequestParameters base = ChatRequestParameters.builder().temperature(0.0).maxOutputTokens(maxOutputTokens).build();
         return parameters == null ? base : base.overrideWith(parameters);
     }
 

@@ -19,6 +19,12 @@ public abstract class FfnSkipAiServiceIT extends AbstractAiServiceIT {
         return List.of(model);
     }
 
+    /** Per model: only a chat template with a tool format gets tools (ConformanceModel says which). */
+    @Override
+    protected boolean supportsTools() {
+        return conformanceModel().supportsTools();
+    }
+
     @Override
     protected boolean supportsJsonResponseFormatWithSchema() {
         return false;

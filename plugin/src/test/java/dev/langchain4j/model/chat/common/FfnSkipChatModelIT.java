@@ -52,6 +52,13 @@ public abstract class FfnSkipChatModelIT extends AbstractChatModelIT {
 
     // What the provider supports (ProviderCapabilities says why).
 
+    /** Per model: only a chat template with a tool format gets tools (ConformanceModel says which). */
+    @Override
+    protected boolean supportsTools() {
+        return conformanceModel().supportsTools();
+    }
+
+
     @Override
     protected boolean supportsModelNameParameter() {
         return ProviderCapabilities.MODEL_NAME_PARAMETER;

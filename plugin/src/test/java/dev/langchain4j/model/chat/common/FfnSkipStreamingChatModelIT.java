@@ -87,6 +87,12 @@ public abstract class FfnSkipStreamingChatModelIT extends AbstractStreamingChatM
         return ProviderCapabilities.diceImageUrl();
     }
 
+    /** Per model: only a chat template with a tool format gets tools (ConformanceModel says which). */
+    @Override
+    protected boolean supportsTools() {
+        return conformanceModel().supportsTools();
+    }
+
     @Override
     protected boolean supportsModelNameParameter() {
         return ProviderCapabilities.MODEL_NAME_PARAMETER;

@@ -44,6 +44,12 @@ public abstract class FfnSkipStreamingChatModelListenerIT extends AbstractStream
         return model;
     }
 
+    /** Per model: only a chat template with a tool format gets tools (ConformanceModel says which). */
+    @Override
+    protected boolean supportsTools() {
+        return conformanceModel().supportsTools();
+    }
+
     @Override
     protected Class<? extends Exception> expectedExceptionClass() {
         return RateLimitException.class;

@@ -7,7 +7,8 @@ import java.net.URL;
  * What the ffn-skip provider supports, for the suites' {@code supportsXxx} switches: the same answers for every suite
  * and model. Supported and tested by the suites: text in and out, system/user/AI/tool messages, default and per-request
  * parameters (temperature, topP, topK, maxOutputTokens, stopSequences), tools (AUTO and NONE; several calls in one
- * answer; streamed as partial and complete tool calls), streaming with cancellation, listeners.
+ * answer; streamed as partial and complete tool calls) for a model whose chat template has a tool format (that switch
+ * is per model: {@code ConformanceModel.supportsTools()}), streaming with cancellation, listeners.
  */
 final class ProviderCapabilities {
     private ProviderCapabilities() {}
