@@ -40,9 +40,6 @@ public record MatchedEarlyExit(double ratio, int protectFirst, int protectLast, 
             public LayerAction action(int layer) {
                 return layer >= from && layer < end ? LayerAction.DROP_LAYER : LayerAction.COMPUTE;
             }
-
-            @Override
-            public void observe(int layer, float cosine, float ffnToResidualNorm) {}
         };
     }
 

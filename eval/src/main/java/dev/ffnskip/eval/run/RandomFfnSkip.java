@@ -41,9 +41,6 @@ public record RandomFfnSkip(double probability, int protectFirst, int protectLas
                 boolean skippable = layer >= protectFirst && layer < numLayers - protectLast;
                 return gated && skippable && random.nextDouble() < probability ? LayerAction.SKIP_FFN : LayerAction.COMPUTE;
             }
-
-            @Override
-            public void observe(int layer, float cosine, float ffnToResidualNorm) {}
         };
     }
 
