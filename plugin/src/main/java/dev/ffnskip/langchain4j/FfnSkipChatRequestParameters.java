@@ -242,13 +242,8 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         }
 
         private FfnSkipChatRequestParameters skipOnly() {
-            return new Builder().skipEnabledValue(skipEnabled).gatePolicy(gatePolicy).skipThreshold(skipThreshold).maxSkipFraction(maxSkipFraction)
+            return new Builder().skipEnabled(skipEnabled).gatePolicy(gatePolicy).skipThreshold(skipThreshold).maxSkipFraction(maxSkipFraction)
                 .protectFirst(protectFirst).protectLast(protectLast).warmupTokens(warmupTokens).build();
-        }
-
-        private Builder skipEnabledValue(Boolean value) {
-            skipEnabled = value;
-            return this;
         }
 
         /** Unsets every skip field (the whole policy, the switch and the single knobs). */
