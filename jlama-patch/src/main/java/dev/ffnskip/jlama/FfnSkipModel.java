@@ -17,7 +17,9 @@ import dev.ffnskip.jlama.load.ModelLoader;
 import dev.ffnskip.jlama.model.GatedLlamaModel;
 import dev.ffnskip.jlama.ops.TensorOperationsGuard;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
@@ -148,6 +150,25 @@ public final class FfnSkipModel implements AutoCloseable {
         try (DecodeSession session = openSession(request.gate() != null ? request.gate() : defaultPolicy.policy(), request.recordSteps())) {
             return generator.generate(session, prompt, request, listener, cancelled);
         }
+    }
+
+    /**
+     * One generation per request from the same {@code prompt}, sharing one dense prefill: each request decodes from
+     * the end of the prompt under its own gate ({@link DecodeSession#rewind}), token for token what {@link #generate}
+     * gives it alone. Takes the model once for all of them. Each result's stats carry the shared prefill.
+     */
+    public List<GenerationResult> generateEach(int[] prompt, List<GenerationRequest> requests) {
+        List<GenerationResult> out = new ArrayList<>(requests.size());
+        if (requests.isEmpty()) return out;
+        try (DecodeSession session = openSession(GatePolicy.DENSE, requests.stream().anyMatch(GenerationRequest::recordSteps))) {
+            session.prefill(prompt);
+            session.markRewindPoint();
+            for (GenerationRequest request : requests) {
+                session.rewind(request.gate() != null ? request.gate() : defaultPolicy.policy());
+                out.add(generator.decode(session, request, TokenListener.NONE, () -> false));
+            }
+        }
+        return out;
     }
 
     /**

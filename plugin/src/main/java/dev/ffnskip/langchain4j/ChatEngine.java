@@ -5,7 +5,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.ModelBusyException;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.GateSettings;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.generate.PromptTooLongException;
@@ -49,6 +49,7 @@ final class ChatEngine {
     private final PromptSupport promptSupport;
     /** Whether the chat template can show tools ({@link PromptRenderer#rendersTools}); without, tools are refused. */
     private final boolean toolFormat;
+    private final GateSettings configured;
     private final GatePolicy defaultPolicy;
     private final FfnSkipChatRequestParameters defaults;
     private final List<ChatModelListener> listeners;
@@ -60,7 +61,7 @@ final class ChatEngine {
         String modelName,
         PromptSupport promptSupport,
         boolean toolFormat,
-        GatePolicy defaultPolicy,
+        GateSettings configured,
         FfnSkipChatRequestParameters defaults,
         List<ChatModelListener> listeners,
         RequestLog log
@@ -70,7 +71,8 @@ final class ChatEngine {
         this.modelName = modelName;
         this.promptSupport = promptSupport;
         this.toolFormat = toolFormat;
-        this.defaultPolicy = defaultPolicy;
+        this.configured = configured;
+        this.defaultPolicy = configured.resolve(model.defaultPolicy().policy());
         this.defaults = defaults;
         this.listeners = listeners;
         this.log = log;
@@ -91,8 +93,8 @@ final class ChatEngine {
             .overrideWith(given)
             .overrideWith(builderValues)
             .build();
-        // Fail on bad skip knobs before loading; the policy itself needs the model's name and depth.
-        if (layered.hasPaperGateKnobs()) layered.applySkipSettings(SkipPolicy.paperDefault());
+        // Bad or conflicting skip settings fail here, before loading; the depth check needs the model.
+        GateSettings configured = layered.gateSettings();
         checkSupported(layered);
         validateScalars(layered);
 
@@ -103,8 +105,7 @@ final class ChatEngine {
                 "Model " + model.info().sourcePath() + " has no chat template (tokenizer_config.json chat_template), so it cannot be used as a chat model"
             ));
             String name = b.modelName != null && b.model == null && b.modelPath == null ? b.modelName.strip() : model.info().name();
-            GatePolicy policy = builderPolicy(layered, b.gatePolicy, model);
-            policy.newGate(model.info().layers()); // validates against the depth
+            configured.resolve(model.defaultPolicy().policy()).newGate(model.info().layers()); // validates against the depth
             if (layered.modelName() != null && !layered.modelName().equals(name)) {
                 throw modelNameNotSupported("in defaultRequestParameters", layered.modelName(), name);
             }
@@ -121,14 +122,18 @@ final class ChatEngine {
                 Boolean.TRUE.equals(b.logResponses)
             );
             boolean toolFormat = PromptRenderer.rendersTools(promptSupport);
-            return new ChatEngine(model, handle.owned(), name, promptSupport, toolFormat, policy, defaults, listeners, log);
+            return new ChatEngine(model, handle.owned(), name, promptSupport, toolFormat, configured, defaults, listeners, log);
         } catch (RuntimeException | Error e) {
             if (handle.owned()) handle.model().close();
             throw e;
         }
     }
 
+    /** The builder's own settings as one parameter layer; {@code gatePolicy} and {@code skipPolicy} are both a policy. */
     private static FfnSkipChatRequestParameters builderParameters(FfnSkipModelBuilder<?> b) {
+        if (b.gatePolicy != null && b.skipPolicy != null) {
+            throw new IllegalArgumentException("Conflicting skip settings: set gatePolicy or skipPolicy, not both");
+        }
         FfnSkipChatRequestParameters.Builder p = FfnSkipChatRequestParameters.builder()
             .temperature(b.temperature)
             .maxOutputTokens(b.maxTokens)
@@ -136,7 +141,7 @@ final class ChatEngine {
             .topK(b.topK)
             .stopSequences(b.stopSequences)
             .seed(b.seed)
-            .skipPolicy(b.skipPolicy)
+            .gatePolicy(b.gatePolicy != null ? b.gatePolicy : b.skipPolicy)
             .skipEnabled(b.skipEnabled)
             .skipThreshold(b.skipThreshold)
             .maxSkipFraction(b.maxSkipFraction)
@@ -214,31 +219,10 @@ final class ChatEngine {
         return policy == choice.policy() ? policy.describe() + " (model default: " + choice.reason() + ")" : policy.describe();
     }
 
-    /**
-     * The chat model's default gate: the paper gate if any of its knobs was configured, else the given
-     * {@code gatePolicy}, else the model's default ({@code FfnSkipModel.defaultPolicy()}: a calibrated policy
-     * where one exists, dense otherwise); {@code skipEnabled(false)} makes it dense.
-     */
-    private static GatePolicy builderPolicy(FfnSkipChatRequestParameters layered, GatePolicy gatePolicy, FfnSkipModel model) {
-        if (layered.hasPaperGateKnobs()) return layered.applySkipSettings(SkipPolicy.paperDefault());
-        if (Boolean.FALSE.equals(layered.skipEnabled())) return GatePolicy.DENSE;
-        return gatePolicy != null ? gatePolicy : model.defaultPolicy().policy();
-    }
-
-    /**
-     * The gate of one request. Without skip settings it is the chat model's default; {@code skipEnabled} alone switches
-     * between that default (or, if the default is dense, the shipped default) and dense; any paper-gate knob
-     * (threshold, cap, protected layers, warm-up, a whole {@link SkipPolicy}) gives the paper gate with those values on
-     * top of the default's values when the default is a paper gate, else on top of {@link SkipPolicy#defaults()}.
-     */
+    /** The gate of one request: its skip settings over the configured ones, by {@link GateSettings}' one rule. */
     GatePolicy requestPolicy(FfnSkipChatRequestParameters p) {
         if (!p.hasSkipSettings()) return defaultPolicy;
-        if (!p.hasPaperGateKnobs()) {
-            if (!p.skipEnabled()) return GatePolicy.DENSE;
-            return defaultPolicy.mayDeviateFromDense() ? defaultPolicy : model.defaultPolicy().policy();
-        }
-        SkipPolicy base = defaultPolicy instanceof SkipPolicy paper ? paper : SkipPolicy.paperDefault();
-        return p.applySkipSettings(base);
+        return p.gateSettingsOver(configured).resolve(model.defaultPolicy().policy());
     }
 
     List<ChatModelListener> listeners() {

@@ -1,5 +1,7 @@
 package dev.ffnskip.langchain4j;
 
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.GateSettings;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
@@ -13,14 +15,15 @@ import java.util.Objects;
  * Every field is optional; {@code null} means "inherit".
  *
  * <h2>How skip settings combine</h2>
- * The effective skip policy of a request is built in layers: the model's default policy, then each layer of
- * parameters in {@link #overrideWith} order. Within a layer a whole {@link #skipPolicy()} replaces everything
- * skip-related inherited so far, and the single knobs ({@link #skipEnabled()}, {@link #skipThreshold()},
- * {@link #maxSkipFraction()}, {@link #protectFirst()}, {@link #protectLast()}, {@link #warmupTokens()}) are then applied
- * on top of it. So a request can say just {@code skipThreshold(0.9)} and keep every other setting of the model.
+ * The skip fields are {@link GateSettings} in LangChain4j's spelling ({@link #gateSettings()}), resolved by its one
+ * rule (docs/configuration.md, "Which gate runs"): {@code skipEnabled(false)} is dense, {@link #gatePolicy()} /
+ * {@link #skipPolicy()} a whole policy, the knobs ({@link #skipThreshold()}, {@link #maxSkipFraction()},
+ * {@link #protectFirst()}, {@link #protectLast()}, {@link #warmupTokens()}) the paper gate with those values; two of
+ * these in one layer are an {@link IllegalArgumentException}. Layers combine with {@link GateSettings#over}
+ * ({@link #overrideWith} order); {@code skipEnabled(true)} only lifts an inherited dense.
  */
 public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
-    private final SkipPolicy skipPolicy;
+    private final GatePolicy gatePolicy;
     private final Boolean skipEnabled;
     private final Double skipThreshold;
     private final Double maxSkipFraction;
@@ -28,10 +31,11 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
     private final Integer protectLast;
     private final Integer warmupTokens;
     private final Long seed;
+    private final GateSettings gateSettings;
 
     protected FfnSkipChatRequestParameters(Builder builder) {
         super(builder);
-        this.skipPolicy = builder.skipPolicy;
+        this.gatePolicy = builder.gatePolicy;
         this.skipEnabled = builder.skipEnabled;
         this.skipThreshold = check("skipThreshold", builder.skipThreshold, t -> t > 0.0 && t <= 1.0, "in (0, 1]");
         this.maxSkipFraction = check("maxSkipFraction", builder.maxSkipFraction, f -> f >= 0.0 && f <= 1.0, "in [0, 1]");
@@ -39,6 +43,23 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         this.protectLast = checkNonNegative("protectLast", builder.protectLast);
         this.warmupTokens = checkNonNegative("warmupTokens", builder.warmupTokens);
         this.seed = builder.seed;
+        this.gateSettings = toGateSettings();
+    }
+
+    private GateSettings toGateSettings() {
+        try {
+            return GateSettings.NONE
+                .withDense(Boolean.FALSE.equals(skipEnabled))
+                .withPolicy(gatePolicy)
+                .withThreshold(skipThreshold)
+                .withMaxSkipFraction(maxSkipFraction)
+                .withProtectFirst(protectFirst)
+                .withProtectLast(protectLast)
+                .withWarmupTokens(warmupTokens);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Conflicting skip settings: " + e.getMessage()
+                + " (skipEnabled(false) is dense, gatePolicy/skipPolicy a policy, the rest paper-gate knobs)", e);
+        }
     }
 
     private static Double check(String name, Double value, java.util.function.DoublePredicate ok, String range) {
@@ -51,9 +72,19 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         return value;
     }
 
-    /** A whole skip policy replacing the inherited one, or null. */
+    /** A whole gate policy replacing the inherited settings, or null. */
+    public GatePolicy gatePolicy() {
+        return gatePolicy;
+    }
+
+    /** {@link #gatePolicy()} if it is the paper gate, else null. */
     public SkipPolicy skipPolicy() {
-        return skipPolicy;
+        return gatePolicy instanceof SkipPolicy p ? p : null;
+    }
+
+    /** These skip fields in the one gate vocabulary ({@code skipEnabled(true)} adds nothing: it lifts an inherited dense). */
+    public GateSettings gateSettings() {
+        return gateSettings;
     }
 
     /** Turns FFN skipping on or off for the request (off = exactly the stock dense computation), or null. */
@@ -90,26 +121,16 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
 
     /** Whether any skip-related field is set. */
     public boolean hasSkipSettings() {
-        return skipEnabled != null || hasPaperGateKnobs();
+        return skipEnabled != null || !gateSettings.isEmpty();
     }
 
-    /** Whether any knob of the paper gate is set (any skip field but the plain on/off switch). */
-    public boolean hasPaperGateKnobs() {
-        return skipPolicy != null || skipThreshold != null || maxSkipFraction != null || protectFirst != null || protectLast != null
-            || warmupTokens != null;
-    }
-
-    /** {@code base} with this layer's skip settings applied (a whole policy first, then the single knobs). */
-    public SkipPolicy applySkipSettings(SkipPolicy base) {
-        if (!hasSkipSettings()) return base;
-        SkipPolicy.Builder b = (skipPolicy != null ? skipPolicy : base).toBuilder();
-        if (skipEnabled != null) b.enabled(skipEnabled);
-        if (skipThreshold != null) b.threshold(skipThreshold).layerThresholds(java.util.List.of());
-        if (maxSkipFraction != null) b.maxSkipFraction(maxSkipFraction);
-        if (protectFirst != null) b.protectFirst(protectFirst);
-        if (protectLast != null) b.protectLast(protectLast);
-        if (warmupTokens != null) b.warmupTokens(warmupTokens);
-        return b.build();
+    /**
+     * This layer's skip settings laid over {@code configured} ({@link GateSettings#over}); {@code skipEnabled(true)}
+     * first lifts a configured dense. The one place the provider combines skip settings.
+     */
+    public GateSettings gateSettingsOver(GateSettings configured) {
+        GateSettings base = Boolean.TRUE.equals(skipEnabled) && configured.dense() ? GateSettings.NONE : configured;
+        return gateSettings.over(base);
     }
 
     @Override
@@ -127,7 +148,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         if (this == o) return true;
         if (o == null || getClass() != o.getClass() || !super.equals(o)) return false;
         FfnSkipChatRequestParameters that = (FfnSkipChatRequestParameters) o;
-        return Objects.equals(skipPolicy, that.skipPolicy)
+        return Objects.equals(gatePolicy, that.gatePolicy)
             && Objects.equals(skipEnabled, that.skipEnabled)
             && Objects.equals(skipThreshold, that.skipThreshold)
             && Objects.equals(maxSkipFraction, that.maxSkipFraction)
@@ -139,7 +160,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), skipPolicy, skipEnabled, skipThreshold, maxSkipFraction, protectFirst, protectLast, warmupTokens, seed);
+        return Objects.hash(super.hashCode(), gatePolicy, skipEnabled, skipThreshold, maxSkipFraction, protectFirst, protectLast, warmupTokens, seed);
     }
 
     @Override
@@ -155,7 +176,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
             + ", toolSpecifications=" + toolSpecifications()
             + ", toolChoice=" + toolChoice()
             + ", responseFormat=" + responseFormat()
-            + ", skipPolicy=" + (skipPolicy == null ? null : skipPolicy.describe())
+            + ", gatePolicy=" + (gatePolicy == null ? null : gatePolicy.describe())
             + ", skipEnabled=" + skipEnabled
             + ", skipThreshold=" + skipThreshold
             + ", maxSkipFraction=" + maxSkipFraction
@@ -176,7 +197,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
     }
 
     public static class Builder extends DefaultChatRequestParameters.Builder<Builder> {
-        private SkipPolicy skipPolicy;
+        private GatePolicy gatePolicy;
         private Boolean skipEnabled;
         private Double skipThreshold;
         private Double maxSkipFraction;
@@ -188,32 +209,46 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         public Builder() {}
 
         /**
-         * Copies the non-null values of {@code parameters} over this builder's. For {@link FfnSkipChatRequestParameters}
-         * a whole {@code skipPolicy} also clears the single skip knobs inherited so far (see the class comment).
+         * Copies the non-null values of {@code parameters} over this builder's; for {@link FfnSkipChatRequestParameters}
+         * the skip fields combine by {@link FfnSkipChatRequestParameters#gateSettingsOver} (see the class comment).
          */
         @Override
         public Builder overrideWith(ChatRequestParameters parameters) {
             if (parameters == null) return this;
             super.overrideWith(parameters);
             if (parameters instanceof FfnSkipChatRequestParameters p) {
-                if (p.skipPolicy != null) {
-                    clearSkipSettings();
-                    skipPolicy = p.skipPolicy;
+                if (p.hasSkipSettings()) {
+                    Boolean enabled = skipEnabled;
+                    GateSettings merged = p.gateSettingsOver(skipOnly().gateSettings());
+                    clearSkipSettings().gateSettings(merged);
+                    if (!merged.dense() && (Boolean.TRUE.equals(p.skipEnabled) || Boolean.TRUE.equals(enabled))) skipEnabled = true;
                 }
-                if (p.skipEnabled != null) skipEnabled = p.skipEnabled;
-                if (p.skipThreshold != null) skipThreshold = p.skipThreshold;
-                if (p.maxSkipFraction != null) maxSkipFraction = p.maxSkipFraction;
-                if (p.protectFirst != null) protectFirst = p.protectFirst;
-                if (p.protectLast != null) protectLast = p.protectLast;
-                if (p.warmupTokens != null) warmupTokens = p.warmupTokens;
                 if (p.seed != null) seed = p.seed;
             }
             return this;
         }
 
+        /** Sets the skip fields from {@code settings} (dense as {@code skipEnabled(false)}), replacing all of them. */
+        public Builder gateSettings(GateSettings settings) {
+            clearSkipSettings();
+            if (settings.dense()) skipEnabled = false;
+            gatePolicy = settings.policy().orElse(null);
+            if (settings.threshold().isPresent()) skipThreshold = settings.threshold().getAsDouble();
+            if (settings.maxSkipFraction().isPresent()) maxSkipFraction = settings.maxSkipFraction().getAsDouble();
+            if (settings.protectFirst().isPresent()) protectFirst = settings.protectFirst().getAsInt();
+            if (settings.protectLast().isPresent()) protectLast = settings.protectLast().getAsInt();
+            if (settings.warmupTokens().isPresent()) warmupTokens = settings.warmupTokens().getAsInt();
+            return this;
+        }
+
+        private FfnSkipChatRequestParameters skipOnly() {
+            return new Builder().skipEnabled(skipEnabled).gatePolicy(gatePolicy).skipThreshold(skipThreshold).maxSkipFraction(maxSkipFraction)
+                .protectFirst(protectFirst).protectLast(protectLast).warmupTokens(warmupTokens).build();
+        }
+
         /** Unsets every skip field (the whole policy, the switch and the single knobs). */
         public Builder clearSkipSettings() {
-            skipPolicy = null;
+            gatePolicy = null;
             skipEnabled = null;
             skipThreshold = null;
             maxSkipFraction = null;
@@ -223,8 +258,15 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
             return this;
         }
 
+        /** The paper gate with these values as a whole policy (same as {@link #gatePolicy}). */
         public Builder skipPolicy(SkipPolicy skipPolicy) {
-            this.skipPolicy = skipPolicy;
+            this.gatePolicy = skipPolicy;
+            return this;
+        }
+
+        /** A whole gate policy (e.g. a calibrated one read with {@code GatePolicies.read}). */
+        public Builder gatePolicy(GatePolicy gatePolicy) {
+            this.gatePolicy = gatePolicy;
             return this;
         }
 

@@ -213,8 +213,9 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     }
 
     /**
-     * The paper's FFN skip gate with these values. The single knobs below are applied on top of it. Default: none, i.e.
-     * the model's default gate ({@code FfnSkipModel.defaultPolicy()}: its calibration, else dense).
+     * The paper's FFN skip gate with these values, as a whole policy (like {@link #gatePolicy}; combining it with the
+     * single knobs below or with {@code skipEnabled(false)} is a conflict, see docs/configuration.md "Which gate runs").
+     * Default: none, i.e. the model's default gate ({@code FfnSkipModel.defaultPolicy()}: its calibration, else dense).
      */
     public B skipPolicy(SkipPolicy skipPolicy) {
         this.skipPolicy = skipPolicy;
@@ -222,9 +223,9 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     }
 
     /**
-     * Any gate policy, e.g. one calibrated by the eval harness and read with {@link GatePolicies#read(Path)}. Ignored when
-     * a paper-gate knob ({@link #skipPolicy}, {@link #skipThreshold}, ...) is set. Default: the shipped default for the
-     * model: the calibrated policy for skipbench-28m, the paper gate ({@link SkipPolicy#defaults()}) otherwise.
+     * Any gate policy, e.g. one calibrated by the eval harness and read with {@link GatePolicies#read(Path)}. Combining
+     * it with {@link #skipPolicy}, a paper-gate knob ({@link #skipThreshold}, ...) or {@code skipEnabled(false)} is a
+     * conflict. Default: the model's default gate ({@code FfnSkipModel.defaultPolicy()}: its calibration, else dense).
      */
     public B gatePolicy(GatePolicy gatePolicy) {
         this.gatePolicy = gatePolicy;
@@ -243,7 +244,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
         return self();
     }
 
-    /** Cosine saturation threshold in (0, 1]; default 0.98. Replaces per-layer thresholds of the policy. */
+    /** Selects the paper gate with this cosine saturation threshold in (0, 1] (the paper gate's default: 0.98). */
     public B skipThreshold(Double skipThreshold) {
         this.skipThreshold = skipThreshold;
         return self();

@@ -25,7 +25,7 @@ class FactoidAiServicesTest {
         List<JsonNode> items = TestSupport.eval("factoid_qa.jsonl", QUESTIONS);
         // The real default policy (SkipPolicy.paperDefault()), not the tests' pinned one.
         Assistant skipping = AiServices.create(Assistant.class, TestSupport.chatModelBuilder().skipPolicy(null).build());
-        Assistant dense = AiServices.create(Assistant.class, TestSupport.chatModelBuilder().skipEnabled(false).build());
+        Assistant dense = AiServices.create(Assistant.class, TestSupport.chatModelBuilder().skipPolicy(null).skipEnabled(false).build());
 
         int skipCorrect = 0;
         int denseCorrect = 0;

@@ -1,7 +1,11 @@
 package dev.ffnskip.langchain4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ffnskip.jlama.gate.FixedLayerSkip;
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.GateSettings;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import java.util.List;
@@ -10,6 +14,7 @@ import org.junit.jupiter.api.Test;
 /** Merging and validation of the request parameters (no model needed). */
 class FfnSkipChatRequestParametersTest {
     private static final SkipPolicy BASE = SkipPolicy.paperDefault();
+    private static final GatePolicy CALIBRATED = new FixedLayerSkip(java.util.Set.of(3), 1);
 
     @Test
     void overrideWithKeepsWhatTheRequestDoesNotSet() {
@@ -26,39 +31,51 @@ class FfnSkipChatRequestParametersTest {
         assertThat(merged.skipThreshold()).isEqualTo(0.9);
         assertThat(merged.seed()).isEqualTo(1L);
 
-        FfnSkipChatRequestParameters again = merged.overrideWith(FfnSkipChatRequestParameters.builder().skipEnabled(false).maxSkipFraction(0.5).build());
-        assertThat(again.skipEnabled()).isFalse();
+        // A later layer's knobs replace the same knobs and keep the others (GateSettings.over).
+        FfnSkipChatRequestParameters again = merged.overrideWith(FfnSkipChatRequestParameters.builder().maxSkipFraction(0.5).build());
         assertThat(again.skipThreshold()).isEqualTo(0.9);
-        SkipPolicy effective = again.applySkipSettings(BASE);
-        assertThat(effective.enabled()).isFalse();
-        assertThat(effective.threshold()).isEqualTo(0.9);
-        assertThat(effective.maxSkipFraction()).isEqualTo(0.5);
-        assertThat(effective.protectFirst()).isEqualTo(BASE.protectFirst());
+        GatePolicy effective = again.gateSettings().resolve(GatePolicy.DENSE);
+        assertThat(effective).isEqualTo(BASE.toBuilder().threshold(0.9).maxSkipFraction(0.5).build());
+        // A later skipEnabled(false) is dense and replaces every knob.
+        FfnSkipChatRequestParameters off = again.overrideWith(FfnSkipChatRequestParameters.builder().skipEnabled(false).build());
+        assertThat(off.skipEnabled()).isFalse();
+        assertThat(off.skipThreshold()).isNull();
+        assertThat(off.gateSettings().resolve(BASE)).isEqualTo(GatePolicy.DENSE);
+        // skipEnabled(true) lifts an inherited dense: back to the model's default.
+        FfnSkipChatRequestParameters on = off.overrideWith(FfnSkipChatRequestParameters.builder().skipEnabled(true).build());
+        assertThat(on.gateSettings().resolve(CALIBRATED)).isEqualTo(CALIBRATED);
     }
 
     @Test
-    void aWholePolicyReplacesEarlierKnobs() {
+    void conflictingSettingsInOneLayerAreAnError() {
+        assertThatThrownBy(() -> FfnSkipChatRequestParameters.builder().skipEnabled(false).maxSkipFraction(0.5).build())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("Conflicting skip settings: dense cannot be combined with maxSkipFraction");
+        assertThatThrownBy(() -> FfnSkipChatRequestParameters.builder().skipPolicy(BASE).skipThreshold(0.8).build())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("not both");
+    }
+
+    @Test
+    void aWholePolicyReplacesEarlierKnobsAndLaterKnobsSelectThePaperGate() {
         SkipPolicy custom = SkipPolicy.builder().threshold(0.95).protectFirst(3).build();
         FfnSkipChatRequestParameters merged = FfnSkipChatRequestParameters.builder().skipThreshold(0.5).warmupTokens(9).build()
-            .overrideWith(FfnSkipChatRequestParameters.builder().skipPolicy(custom).protectLast(1).build());
+            .overrideWith(FfnSkipChatRequestParameters.builder().skipPolicy(custom).build());
         assertThat(merged.skipThreshold()).isNull();
         assertThat(merged.warmupTokens()).isNull();
-        assertThat(merged.applySkipSettings(BASE)).isEqualTo(custom.toBuilder().protectLast(1).build());
+        assertThat(merged.gateSettings().resolve(GatePolicy.DENSE)).isEqualTo(custom);
+        // knobs over a policy select the paper gate with those knobs (GateSettings' rule), not the policy with them
+        FfnSkipChatRequestParameters knob = merged.overrideWith(FfnSkipChatRequestParameters.builder().protectLast(1).build());
+        assertThat(knob.skipPolicy()).isNull();
+        assertThat(knob.gateSettings().resolve(CALIBRATED)).isEqualTo(BASE.toBuilder().protectLast(1).build());
     }
 
     @Test
-    void aSingleThresholdReplacesPerLayerThresholds() {
-        SkipPolicy perLayer = SkipPolicy.builder().layerThresholds(java.util.Collections.nCopies(16, 0.97)).build();
-        SkipPolicy effective = FfnSkipChatRequestParameters.builder().skipThreshold(0.9).build().applySkipSettings(perLayer);
-        assertThat(effective.layerThresholds()).isEmpty();
-        assertThat(effective.threshold()).isEqualTo(0.9);
-    }
-
-    @Test
-    void withoutSkipSettingsThePolicyIsUnchanged() {
+    void withoutSkipSettingsTheConfiguredSettingsStand() {
         FfnSkipChatRequestParameters none = FfnSkipChatRequestParameters.builder().temperature(1.0).build();
         assertThat(none.hasSkipSettings()).isFalse();
-        assertThat(none.applySkipSettings(BASE)).isSameAs(BASE);
+        GateSettings configured = GateSettings.NONE.withThreshold(0.9);
+        assertThat(none.gateSettingsOver(configured)).isSameAs(configured);
     }
 
     @Test
@@ -77,7 +94,6 @@ class FfnSkipChatRequestParametersTest {
             .topP(0.9)
             .topK(3)
             .stopSequences(List.of("a"))
-            .skipPolicy(BASE)
             .skipThreshold(0.8)
             .maxSkipFraction(0.5)
             .protectFirst(1)

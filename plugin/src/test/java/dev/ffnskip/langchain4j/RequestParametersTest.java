@@ -195,6 +195,7 @@ class RequestParametersTest {
     @Test
     void builderDefaultsAndRequestOverridesCombine() {
         FfnSkipChatModel denseByDefault = TestSupport.chatModelBuilder()
+            .skipPolicy(null) // a policy and dense in one builder would conflict
             .skipEnabled(false)
             .defaultRequestParameters(FfnSkipChatRequestParameters.builder().maxOutputTokens(5).stopSequences("zzz").build())
             .maxTokens(7)

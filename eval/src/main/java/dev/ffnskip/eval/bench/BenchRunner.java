@@ -12,6 +12,7 @@ import dev.ffnskip.jlama.generate.DecodeSession;
 import dev.ffnskip.jlama.generate.GenerationStats;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.load.ModelLoader;
+import dev.ffnskip.jlama.load.StockJlama;
 import dev.ffnskip.jlama.ops.TensorOperationsGuard;
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
 import dev.ffnskip.langchain4j.FfnSkipChatResponseMetadata;
@@ -137,10 +138,9 @@ public final class BenchRunner {
 
         try (FfnSkipModel ours = FfnSkipModel.load(source, options)) {
             rss.put("after_load_ours", ProcStatus.rssMb());
-            AbstractModel stockModel = ModelLoader.loadStock(prepared);
-            try {
+            try (StockJlama stock = StockJlama.loadInMemory(prepared)) {
+                AbstractModel stockModel = stock.model();
                 rss.put("after_load_stock", ProcStatus.rssMb());
-                StockDecoder stock = new StockDecoder(stockModel);
                 int layers = ours.info().layers();
 
                 String text = promptText(config.promptTokens() - 1);
@@ -153,7 +153,7 @@ public final class BenchRunner {
                     TensorOperationsProvider.get().parallelSplitSize(), PhysicalCoreExecutor.instance.get().getCoreCount());
 
                 List<Variant> variants = new ArrayList<>();
-                variants.add(new Variant(STOCK, "stock", 0, "stock Jlama LlamaModel", round -> stock.run(round, prompt, config.decodeSteps()), new ArrayList<>()));
+                variants.add(new Variant(STOCK, "stock", 0, "stock Jlama LlamaModel", round -> stockDecode(stock, round, prompt, config.decodeSteps()), new ArrayList<>()));
                 variants.add(new Variant(GATE_OFF, "raw", 0, GatePolicy.DENSE.describe(), round -> runOurs(ours, GatePolicy.DENSE, round, prompt, config.decodeSteps()), new ArrayList<>()));
                 for (double s : config.skipRatios()) {
                     GatePolicy policy = ForcedSkip.exact(s);
@@ -220,10 +220,13 @@ public final class BenchRunner {
                     chatPromptTokens[0],
                     prompt.length
                 );
-            } finally {
-                stockModel.close();
             }
         }
+    }
+
+    private static Sample stockDecode(StockJlama stock, int round, int[] prompt, int steps) {
+        StockJlama.Timing t = stock.decodeGreedy(prompt, steps);
+        return new Sample(round, t.prefillNanos(), prompt.length, t.decodeNanos(), steps, 0, stock.model().getConfig().numberOfLayers, t.totalNanos(), t.headNanos());
     }
 
     private static Sample runOurs(FfnSkipModel model, GatePolicy policy, int round, int[] prompt, int steps) {

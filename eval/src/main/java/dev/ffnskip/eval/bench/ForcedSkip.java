@@ -46,9 +46,6 @@ public final class ForcedSkip {
                     public LayerAction action(int layer) {
                         return skip[layer] ? LayerAction.SKIP_FFN : LayerAction.COMPUTE;
                     }
-
-                    @Override
-                    public void observe(int layer, float cosine, float ffnToResidualNorm) {}
                 };
             }
 

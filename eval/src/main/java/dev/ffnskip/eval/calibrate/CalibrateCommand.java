@@ -327,7 +327,7 @@ public final class CalibrateCommand implements Callable<Integer> {
                         scores.add(new CandidateEval.TaskScore(t.path("task").asText(), t.path("n").asInt(), t.path("skip").asDouble(),
                             t.path("exactMatch").asDouble(), t.path("emLossPoints").asDouble(), t.path("identical").asDouble()));
                     }
-                    evaluated.add(new CandidateEval(c.path("name").asText(), GatePolicies.fromJson(c.path("policy")), scores));
+                    evaluated.add(new CandidateEval(c.path("name").asText(), dev.ffnskip.eval.run.BaselinePolicies.fromJson(c.path("policy")), scores));
                 }
             }
             CandidateEval chosen = choose(evaluated);

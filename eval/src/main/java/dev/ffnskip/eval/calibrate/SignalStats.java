@@ -57,6 +57,11 @@ final class SignalStats implements GatePolicy {
     }
 
     @Override
+    public boolean readsSignal() {
+        return true; // it records the cosines of a dense decode
+    }
+
+    @Override
     public String describe() {
         return "dense (recording gate signals)";
     }

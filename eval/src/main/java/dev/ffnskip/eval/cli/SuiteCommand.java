@@ -8,7 +8,6 @@ import dev.ffnskip.eval.run.Policies;
 import dev.ffnskip.eval.run.RunRecord;
 import dev.ffnskip.eval.run.Runner;
 import dev.ffnskip.eval.task.Task;
-import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.LayerwiseSkipPolicy;
 import dev.ffnskip.jlama.gate.SkipPolicy;
@@ -94,7 +93,7 @@ public final class SuiteCommand implements Callable<Integer> {
                 Map<String, GatePolicy> gates = new LinkedHashMap<>();
                 gates.put("dense", GatePolicy.DENSE);
                 if (!noDefault) gates.put("default", pool.first().defaultPolicy().policy());
-                policies.forEach((n, f) -> gates.put(n, GatePolicies.read(f)));
+                policies.forEach((n, f) -> gates.put(n, dev.ffnskip.eval.run.BaselinePolicies.read(f)));
                 for (double t : paperThresholds) gates.put(String.format(Locale.ROOT, "paper@%.4f", t), Policies.paper(t).toBuilder().warmupTokens(paperWarmup).build());
 
                 // Pass 1: dense and every gate, sharing each item's prefill; dense is the agreement reference.

@@ -5,7 +5,6 @@ import dev.ffnskip.eval.task.EvalItem;
 import dev.ffnskip.eval.task.ItemResult;
 import dev.ffnskip.eval.task.Task;
 import dev.ffnskip.eval.task.TaskOptions;
-import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import java.nio.file.Path;
 import java.util.List;
@@ -94,7 +93,7 @@ public final class Evaluation {
         config.put("threads", runner.pool().size());
         config.put("policy_description", policy.describe());
         try {
-            config.set("policy", GatePolicies.toJson(policy));
+            config.set("policy", BaselinePolicies.toJson(policy));
         } catch (IllegalArgumentException e) {
             config.put("policy", policy.describe());
         }

@@ -8,8 +8,8 @@ import dev.ffnskip.jlama.gate.LayerAction;
  * The layer-drop / early-exit baseline at an exact fractional ratio: at gated decode step {@code t} it drops
  * {@code floor(r L (t + 1)) - floor(r L t)} whole layers ({@link LayerAction#DROP_LAYER}), the last ones before the
  * {@code protectLast} final layers (never into the first {@code protectFirst}), so that over the gated steps exactly
- * the share {@code ratio} of all layers is dropped. Like {@link dev.ffnskip.jlama.gate.LayerDrop#earlyExit} but not
- * limited to multiples of {@code 1 / L}.
+ * the share {@code ratio} of all layers is dropped (not limited to multiples of {@code 1 / L}). The one early-exit
+ * baseline: the dropped layers' KV entries are filled from the hidden state that skips them, as early-exit methods do.
  */
 public record MatchedEarlyExit(double ratio, int protectFirst, int protectLast, int warmupTokens) implements GatePolicy {
 
@@ -40,9 +40,6 @@ public record MatchedEarlyExit(double ratio, int protectFirst, int protectLast, 
             public LayerAction action(int layer) {
                 return layer >= from && layer < end ? LayerAction.DROP_LAYER : LayerAction.COMPUTE;
             }
-
-            @Override
-            public void observe(int layer, float cosine, float ffnToResidualNorm) {}
         };
     }
 

@@ -1,6 +1,5 @@
 package dev.ffnskip.eval.run;
 
-import dev.ffnskip.jlama.gate.RandomFfnSkip;
 import dev.ffnskip.jlama.gate.SkipPolicy;
 import java.util.Locale;
 

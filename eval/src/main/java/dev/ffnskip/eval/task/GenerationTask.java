@@ -1,15 +1,16 @@
 package dev.ffnskip.eval.task;
 
 import dev.ffnskip.eval.run.Policies;
-import dev.ffnskip.eval.run.SharedPrefixDecoder;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.generate.GenerationRequest;
+import dev.ffnskip.jlama.generate.GenerationResult;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A task whose items are greedy generations from one or more prompts (turns). All policies of a run share each
- * turn's dense prefill ({@link SharedPrefixDecoder}); scoring sees the texts of all turns.
+ * turn's dense prefill ({@code FfnSkipModel.generateEach}); scoring sees the texts of all turns.
  */
 abstract class GenerationTask extends Task {
     abstract int defaultNewTokens();
@@ -23,8 +24,9 @@ abstract class GenerationTask extends Task {
         List<ItemResult> results = new ArrayList<>();
         for (int i = 0; i < policies.size(); i++) results.add(new ItemResult(item.id(), item.kind()));
         for (int[] prompt : item.prompts()) {
-            List<SharedPrefixDecoder.Decode> decodes = SharedPrefixDecoder.decode(model, prompt, policies, options.newTokensOr(defaultNewTokens()));
-            for (int i = 0; i < policies.size(); i++) results.get(i).add(decodes.get(i), layers, policies.get(i).denseWarmupSteps());
+            int newTokens = options.newTokensOr(defaultNewTokens());
+            List<GenerationResult> decodes = model.generateEach(prompt, policies.stream().map(p -> GenerationRequest.builder().maxNewTokens(newTokens).gate(p).build()).toList());
+            for (int i = 0; i < policies.size(); i++) results.get(i).addTurn(decodes.get(i), policies.get(i).denseWarmupSteps());
         }
         for (ItemResult r : results) score(item, r);
         return results;

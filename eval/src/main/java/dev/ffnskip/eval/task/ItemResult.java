@@ -1,6 +1,6 @@
 package dev.ffnskip.eval.task;
 
-import dev.ffnskip.eval.run.SharedPrefixDecoder;
+import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.generate.GenerationStats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,18 +43,11 @@ public final class ItemResult {
         promptTokens += s.promptTokens();
     }
 
-    /** Adds one shared-prefix decode: its ids and text as a turn, and its counters. */
-    public void add(SharedPrefixDecoder.Decode d, int layers, int warmup) {
-        tokens.add(d.tokens());
-        texts.add(d.text());
-        decodeSteps += d.decodeSteps();
-        gatedSteps += Math.max(0, d.decodeSteps() - warmup);
-        ffnSkipped += d.ffnSkipped();
-        layersDropped += d.layersDropped();
-        ffnTotal += d.decodeSteps() * layers;
-        decodeNanos += d.decodeNanos();
-        prefillNanos += d.prefillNanos();
-        promptTokens += d.promptTokens();
+    /** Adds one generated turn: its ids and text, and its counters. */
+    public void addTurn(GenerationResult g, int warmup) {
+        tokens.add(g.tokenIds());
+        texts.add(g.text());
+        add(g.stats(), warmup);
     }
 
     public void score(String name, double value) {

@@ -1,6 +1,7 @@
 package dev.ffnskip.examples.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ffnskip.jlama.gate.GateSettings;
 import dev.ffnskip.langchain4j.FfnSkipChatRequestParameters;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
@@ -198,7 +199,11 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
         return tools;
     }
 
-    /** Applies an {@code ffn_skip} object (checked: known fields, types and ranges) to {@code parameters}. */
+    /**
+     * Applies an {@code ffn_skip} object (checked: known fields, types and ranges) to {@code parameters}, as
+     * {@link GateSettings} ({@code enabled: false} is dense, the other fields paper-gate knobs; docs/configuration.md
+     * "Which gate runs"). Conflicting fields are a 400 naming both.
+     */
     static void skipSettings(JsonNode node, FfnSkipChatRequestParameters.Builder parameters) {
         if (node == null || node.isNull()) return;
         if (!node.isObject()) throw ApiError.wrongType("ffn_skip", "an object");
@@ -208,16 +213,22 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
                 throw ApiError.unsupported("ffn_skip." + f, "Unknown ffn_skip setting '" + f + "'; known: enabled, threshold, max_skip_fraction, warmup_tokens.");
             }
         }
+        Boolean enabled = null;
         if (node.has("enabled")) {
             if (!node.get("enabled").isBoolean()) throw ApiError.wrongType("ffn_skip.enabled", "a boolean");
-            parameters.skipEnabled(node.get("enabled").asBoolean());
+            enabled = node.get("enabled").asBoolean();
         }
         Double threshold = number(node, "threshold", Double.MIN_VALUE, 1, "ffn_skip.threshold");
-        if (threshold != null) parameters.skipThreshold(threshold);
         Double cap = number(node, "max_skip_fraction", 0, 1, "ffn_skip.max_skip_fraction");
-        if (cap != null) parameters.maxSkipFraction(cap);
         Integer warmup = integer(node, "warmup_tokens", 0, "ffn_skip.warmup_tokens");
-        if (warmup != null) parameters.warmupTokens(warmup);
+        GateSettings settings;
+        try {
+            settings = GateSettings.NONE.withDense(Boolean.FALSE.equals(enabled)).withThreshold(threshold).withMaxSkipFraction(cap).withWarmupTokens(warmup);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("ffn_skip", "Conflicting ffn_skip settings: " + e.getMessage() + " (enabled: false is dense).");
+        }
+        parameters.gateSettings(settings);
+        if (Boolean.TRUE.equals(enabled)) parameters.skipEnabled(true);
     }
 
     private static List<String> stops(JsonNode node) {

@@ -113,6 +113,9 @@ class BadInputMatrixTest {
             Arguments.of("negative warm-up", (Action) () -> SkipPolicy.builder().warmupTokens(-1).build(), Expected.error(IllegalArgumentException.class, "warmupTokens must be >= 0")),
             Arguments.of("protected layers >= depth", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().protectFirst(8).protectLast(8).build()), Expected.error(InvalidRequestException.class, "protected layers")),
             Arguments.of("cap outside [0, 1]", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxSkipFraction(1.5).build()), Expected.error(IllegalArgumentException.class, "maxSkipFraction")),
+            Arguments.of("builder: dense and a knob", (Action) () -> FfnSkipChatModel.builder().model(model).skipEnabled(false).skipThreshold(0.9).build(), Expected.error(IllegalArgumentException.class, "dense cannot be combined with threshold")),
+            Arguments.of("builder: policy and a knob", (Action) () -> FfnSkipChatModel.builder().model(model).gatePolicy(SkipPolicy.paperDefault()).warmupTokens(1).build(), Expected.error(IllegalArgumentException.class, "not both")),
+            Arguments.of("request: dense and a knob", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().skipEnabled(false).warmupTokens(0).build()), Expected.error(IllegalArgumentException.class, "dense cannot be combined with warmupTokens")),
             // Chat requests
             Arguments.of("prompt longer than the context", (Action) () -> chat.chat(UserMessage.from("word ".repeat(3000))), Expected.error(ContextLengthExceededException.class, "does not fit the model's context window")),
             Arguments.of("maxOutputTokens 0", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxOutputTokens(0).build()), Expected.error(InvalidRequestException.class, "maxOutputTokens")),
@@ -131,6 +134,7 @@ class BadInputMatrixTest {
             http("HTTP unknown parameter", "{\"model\": \"skipbench-28m\", \"beam_width\": 4, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", 400, "unsupported_parameter"),
             http("HTTP tool result for unknown id", "{\"model\": \"skipbench-28m\", \"messages\": [{\"role\": \"tool\", \"tool_call_id\": \"x\", \"content\": \"1\"}]}", 400, "invalid_value"),
             http("HTTP prompt too long", "{\"model\": \"skipbench-28m\", \"messages\": [{\"role\": \"user\", \"content\": \"" + "word ".repeat(3000) + "\"}]}", 400, "context_length_exceeded"),
+            http("HTTP ffn_skip dense and a knob", "{\"model\": \"skipbench-28m\", \"ffn_skip\": {\"enabled\": false, \"threshold\": 0.9}, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", 400, "invalid_value"),
             http("HTTP max_tokens beyond context", "{\"model\": \"skipbench-28m\", \"max_tokens\": 5000, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", 400, "invalid_value")
         );
     }

@@ -11,7 +11,4 @@ enum DenseGate implements FfnGate {
     public LayerAction action(int layer) {
         return LayerAction.COMPUTE;
     }
-
-    @Override
-    public void observe(int layer, float cosine, float ffnToResidualNorm) {}
 }

@@ -21,7 +21,9 @@ public interface FfnGate {
      * @param cosine cos(h_mid, h_out): the residual stream entering the FFN sub-block vs leaving it
      * @param ffnToResidualNorm |h_out - h_mid| / |h_mid|: the FFN update's size relative to the residual stream
      */
-    void observe(int layer, float cosine, float ffnToResidualNorm);
+    default void observe(int layer, float cosine, float ffnToResidualNorm) {
+        // a gate that decides without the signal ignores it
+    }
 
     /**
      * For a layer whose FFN is computed this step: the magnitude below which its input channels (after the norm) are

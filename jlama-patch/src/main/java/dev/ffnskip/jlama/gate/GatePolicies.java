@@ -27,11 +27,12 @@ import java.util.TreeSet;
  *       take the builder defaults.</li>
  *   <li>{@code layerwise} ({@link LayerwiseSkipPolicy}): {@code cosine_thresholds} (array, {@code null} = never
  *       triggers), {@code skip_layers}, {@code warmup_tokens}, {@code max_skips_per_token}, {@code num_layers}, {@code sticky} (default true).</li>
- *   <li>{@code random} ({@link RandomFfnSkip}): {@code probability, protect_first, protect_last, warmup_tokens, seed}.</li>
- *   <li>{@code layer_drop} ({@link LayerDrop}) and {@code fixed} ({@link FixedLayerSkip}): {@code layers, warmup_tokens}.</li>
+ *   <li>{@code fixed} ({@link FixedLayerSkip}, a calibrate candidate that can win): {@code layers, warmup_tokens}.</li>
  *   <li>{@code channel} ({@link ChannelSkipPolicy}): {@code input_thresholds, intermediate_thresholds} (arrays, one
  *       per layer), {@code warmup_tokens}, {@code target_sparsity}, optional {@code blocks} (a block-skipping policy).</li>
  * </ul>
+ * The eval harness's baselines (random skip) have their JSON form in eval's {@code BaselinePolicies}, which
+ * delegates the types above to this class.
  */
 public final class GatePolicies {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -105,18 +106,6 @@ public final class GatePolicies {
             o.put("warmup_tokens", p.warmupTokens());
             o.put("target_sparsity", p.targetSparsity());
             p.blocks().ifPresent(b -> o.set("blocks", toJson(b)));
-        } else if (policy instanceof RandomFfnSkip p) {
-            o.put("type", "random");
-            o.put("probability", p.probability());
-            o.put("protect_first", p.protectFirst());
-            o.put("protect_last", p.protectLast());
-            o.put("warmup_tokens", p.warmupTokens());
-            o.put("seed", p.seed());
-        } else if (policy instanceof LayerDrop p) {
-            o.put("type", "layer_drop");
-            ArrayNode layers = o.putArray("layers");
-            p.layers().forEach(layers::add);
-            o.put("warmup_tokens", p.warmupTokens());
         } else if (policy instanceof FixedLayerSkip p) {
             o.put("type", "fixed");
             ArrayNode layers = o.putArray("layers");
@@ -152,13 +141,6 @@ public final class GatePolicies {
                 integer(o, "max_skips_per_token"),
                 !o.has("sticky") || bool(o, "sticky")
             );
-            case "random" -> new RandomFfnSkip(
-                number(o, "probability"),
-                integer(o, "protect_first"),
-                integer(o, "protect_last"),
-                integer(o, "warmup_tokens"),
-                o.path("seed").asLong(0)
-            );
             case "channel" -> new ChannelSkipPolicy(
                 thresholds(o, "input_thresholds"),
                 thresholds(o, "intermediate_thresholds"),
@@ -166,10 +148,9 @@ public final class GatePolicies {
                 o.has("target_sparsity") ? number(o, "target_sparsity") : 0.0,
                 o.hasNonNull("blocks") ? java.util.Optional.of(fromJson(o.get("blocks"))) : java.util.Optional.empty()
             );
-            case "layer_drop" -> new LayerDrop(layers(o, "layers"), integer(o, "warmup_tokens"));
             case "fixed" -> new FixedLayerSkip(layers(o, "layers"), integer(o, "warmup_tokens"));
             case "" -> throw new IllegalArgumentException("missing \"type\"");
-            default -> throw new IllegalArgumentException("unknown policy type \"" + type + "\" (dense, skip, layerwise, channel, random, layer_drop, fixed)");
+            default -> throw new IllegalArgumentException("unknown policy type \"" + type + "\" (dense, skip, layerwise, channel, fixed)");
         };
     }
 

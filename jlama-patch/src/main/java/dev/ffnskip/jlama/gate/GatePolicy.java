@@ -2,8 +2,8 @@ package dev.ffnskip.jlama.gate;
 
 /**
  * An immutable description of how decode steps choose {@link LayerAction}s; creates a fresh {@link FfnGate} per
- * generation. {@link SkipPolicy} is the adaptive FFN-SkipLLM gate; the other implementations are baselines for the
- * eval harness and the benchmark.
+ * generation. {@link SkipPolicy} is the paper's FFN-SkipLLM gate, {@link LayerwiseSkipPolicy} the calibrated layerwise
+ * gate, {@link ChannelSkipPolicy} channel skipping; the eval harness adds its baselines.
  */
 public interface GatePolicy {
     /** A new gate for one generation on a model with {@code numLayers} decoder layers; validates the policy against it. */
@@ -11,6 +11,11 @@ public interface GatePolicy {
 
     /** Whether any layer may ever do something other than {@link LayerAction#COMPUTE}. */
     boolean mayDeviateFromDense();
+
+    /** Whether its gates read the FFN cosine signal ({@link FfnGate#observe}); only then is it computed. */
+    default boolean readsSignal() {
+        return mayDeviateFromDense();
+    }
 
     /** A short human-readable description, e.g. for logs and reports. */
     String describe();

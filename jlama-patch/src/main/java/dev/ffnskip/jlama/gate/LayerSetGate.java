@@ -29,7 +29,4 @@ final class LayerSetGate implements FfnGate {
     public LayerAction action(int layer) {
         return gated && layers.get(layer) ? action : LayerAction.COMPUTE;
     }
-
-    @Override
-    public void observe(int layer, float cosine, float ffnToResidualNorm) {}
 }

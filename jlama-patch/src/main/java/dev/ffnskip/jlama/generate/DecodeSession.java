@@ -11,15 +11,19 @@ import dev.ffnskip.jlama.model.ResidualCosine;
  * One sequence being decoded: its own KV cache, gate and statistics. A dense {@link #prefill} of the prompt, then
  * gated single-token {@link #step}s; after each, the next-token logits are available.
  *
+ * <p>{@link #markRewindPoint} and {@link #rewind} decode several gates from the end of one shared prompt (the eval
+ * harness compares policies this way at the cost of one prefill).
+ *
  * <p>Not thread-safe, and the model must not run anything else while a session is open (Jlama shares scratch
  * buffers); {@code FfnSkipModel} hands out sessions one at a time. Close it to release the KV cache.
  */
 public final class DecodeSession implements AutoCloseable {
     private final GatedLlamaModel model;
     private final KvBufferCache.KvBuffer kvBuffer;
-    private final FfnGate gate;
-    private final ResidualCosine signal;
-    private final StatsRecorder stats;
+    private final boolean recordSteps;
+    private FfnGate gate;
+    private ResidualCosine signal;
+    private StatsRecorder stats;
     private final AbstractTensor logits;
     private final int vocabularySize;
     private final int contextLength;
@@ -27,6 +31,9 @@ public final class DecodeSession implements AutoCloseable {
     private final Runnable onClose;
     private int argmax = -1;
     private boolean closed;
+    private int markPosition = -1;
+    private int markArgmax;
+    private AbstractTensor markLogits;
 
     public DecodeSession(GatedLlamaModel model, GatePolicy policy, boolean recordSteps) {
         this(model, policy, recordSteps, () -> {});
@@ -36,10 +43,9 @@ public final class DecodeSession implements AutoCloseable {
     public DecodeSession(GatedLlamaModel model, GatePolicy policy, boolean recordSteps, Runnable onClose) {
         this.model = model;
         this.onClose = onClose;
-        this.gate = policy.newGate(model.numberOfLayers());
-        // The cosine costs one pass over the hidden state per layer; skip it when nothing reads it.
-        this.signal = policy.mayDeviateFromDense() || recordSteps ? new ResidualCosine() : null;
-        this.stats = new StatsRecorder(model.numberOfLayers(), model.getConfig().embeddingLength, model.getConfig().hiddenLength, recordSteps);
+        this.recordSteps = recordSteps;
+        useGate(policy);
+        this.stats = newStats();
         this.vocabularySize = model.getConfig().vocabularySize;
         this.contextLength = model.usableContextLength();
         this.kvBuffer = model.newKvBuffer();
@@ -82,6 +88,45 @@ public final class DecodeSession implements AutoCloseable {
             hidden.close();
         }
         stats.decodeNanos += System.nanoTime() - start;
+    }
+
+    private void useGate(GatePolicy policy) {
+        this.gate = policy.newGate(model.numberOfLayers());
+        // The cosine costs one pass over the hidden state per layer; skip it when nothing reads it.
+        this.signal = policy.readsSignal() || recordSteps ? new ResidualCosine() : null;
+    }
+
+    private StatsRecorder newStats() {
+        return new StatsRecorder(model.numberOfLayers(), model.getConfig().embeddingLength, model.getConfig().hiddenLength, recordSteps);
+    }
+
+    /** Remembers the current position and next-token logits (e.g. the end of a prompt) for {@link #rewind}. */
+    public void markRewindPoint() {
+        ensureOpen();
+        requireLogits();
+        if (markLogits == null) markLogits = model.makeDenseTensor(vocabularySize);
+        markLogits.copyFrom(logits, 0, 0, vocabularySize);
+        markPosition = position;
+        markArgmax = argmax;
+    }
+
+    /**
+     * Back to the {@linkplain #markRewindPoint marked} position and logits, decoding on under a fresh gate of
+     * {@code policy} with fresh decode statistics (the prefill's are kept). The cache before the mark is what the
+     * prefill wrote: a step writes only its own position and attention reads only earlier ones, so what follows
+     * equals a decode after its own prefill, token for token.
+     */
+    public void rewind(GatePolicy policy) {
+        ensureOpen();
+        if (markPosition < 0) throw new IllegalStateException("No rewind point: call markRewindPoint() first");
+        useGate(policy);
+        StatsRecorder fresh = newStats();
+        fresh.prefillNanos = stats.prefillNanos;
+        fresh.promptTokens = stats.promptTokens;
+        stats = fresh;
+        position = markPosition;
+        logits.copyFrom(markLogits, 0, 0, vocabularySize);
+        argmax = markArgmax;
     }
 
     private void computeLogits(AbstractTensor hidden) {
@@ -148,6 +193,7 @@ public final class DecodeSession implements AutoCloseable {
         try {
             kvBuffer.close();
             logits.close();
+            if (markLogits != null) markLogits.close();
         } finally {
             onClose.run();
         }

@@ -29,12 +29,17 @@ public final class TextGenerator {
         TokenListener listener,
         BooleanSupplier cancelled
     ) {
+        session.prefill(prompt);
+        return decode(session, request, listener, cancelled);
+    }
+
+    /** The loop after the prefill: from the session's current logits (a prefill's, or a {@code rewind}'s). */
+    public GenerationResult decode(DecodeSession session, GenerationRequest request, TokenListener listener, BooleanSupplier cancelled) {
         Sampler sampler = new Sampler(request);
         TextAssembler text = new TextAssembler(tokenBytes, request.stopSequences());
         int[] generated = new int[Math.min(request.maxNewTokens(), 1024)];
         int count = 0;
 
-        session.prefill(prompt);
         FinishReason reason;
         while (true) {
             int next = sampler.next(session);

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Loads Hugging Face model folders into Jlama without Jlama's closed {@code ModelType} registry and without any
  * network access: the folder is validated first ({@link ModelFolder}), optionally replaced by a pre-quantized Q4 copy,
- * and then built as a {@link GatedLlamaModel}. {@link #loadStock} builds unmodified Jlama from the same prepared
+ * and then built as a {@link GatedLlamaModel}. {@link StockJlama} builds unmodified Jlama from the same prepared
  * folder for A/B comparisons.
  */
 public final class ModelLoader {
@@ -96,18 +96,6 @@ public final class ModelLoader {
             throw new ModelLoadException("Cannot load " + dir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             throw new ModelLoadException("Jlama could not load " + dir + ": " + e, e);
-        }
-    }
-
-    /** Loads unmodified Jlama from the same prepared folder and type arguments (see {@link StockJlama#build}). */
-    public static AbstractModel loadStock(Prepared prepared) {
-        TensorOperationsGuard.ensureCorrect();
-        Path dir = prepared.folder().path();
-        try {
-            Config config = JsonSupport.om.readValue(dir.resolve(ModelFolder.CONFIG).toFile(), prepared.folder().architecture().configClass());
-            return StockJlama.build(prepared, config, null);
-        } catch (IOException e) {
-            throw new ModelLoadException("Cannot load " + dir + " with stock Jlama: " + e.getMessage(), e);
         }
     }
 

@@ -20,6 +20,7 @@ import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
 import dev.ffnskip.jlama.kernels.WorkerTeam;
+import dev.ffnskip.jlama.model.LayerWeights.Tensor;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import java.util.Optional;
 import java.util.stream.IntStream;
@@ -86,49 +87,38 @@ public final class GatedLlamaModel extends LlamaModel {
         };
     }
 
+    /** Our layers from our own table-driven loader ({@link LayerWeights}: why not Jlama's), built of Jlama's public parts. */
     @Override
     protected TransformerBlock[] loadTransformerBlockWeights() {
         // Runs inside Jlama's constructor: only fields of AbstractModel may be used here.
-        DType qType = modelQType.orElse(modelDType);
+        DType type = modelQType.orElse(modelDType);
         TransformerBlock[] blocks = new TransformerBlock[c.dctx().numberOfLayers];
         IntStream.range(c.dctx().layerStart, c.dctx().layerEnd).parallel().forEach(layer -> {
             int relative = layer - c.dctx().layerStart;
-            String base = "model.layers." + layer + ".";
-            AbstractTensor gate = weights.load(base + "mlp.gate_proj.weight", c.dctx(), true, false).quantize(qType);
-            AbstractTensor down = weights.load(base + "mlp.down_proj.weight", c.dctx(), false, true).quantize(qType);
-            AbstractTensor up = weights.load(base + "mlp.up_proj.weight", c.dctx(), true, false).quantize(qType);
+            LayerWeights w = LayerWeights.load(weights, c.dctx(), layer, type);
+            var ffn = new GatedTransformerBlock.FfnWeights(w.get(Tensor.FFN_GATE), w.get(Tensor.FFN_UP), w.get(Tensor.FFN_DOWN));
             blocks[relative] = new GatedTransformerBlock(
                 this,
                 relative,
-                new RMSNorm(this, weights.load(base + "input_layernorm.weight").quantize(qType)),
-                loadAttention(base + "self_attn.", relative, qType),
-                new RMSNorm(this, weights.load(base + "post_attention_layernorm.weight").quantize(qType)),
-                new MLPBlock(this, c.activationFunction, gate, down, up),
-                new GatedTransformerBlock.FfnWeights(gate, up, down)
+                new RMSNorm(this, w.get(Tensor.ATTENTION_NORM)),
+                new CausalSelfAttention(
+                    this,
+                    relative,
+                    w.optional(Tensor.QUERY_BIAS),
+                    w.optional(Tensor.KEY_BIAS),
+                    w.optional(Tensor.VALUE_BIAS),
+                    w.get(Tensor.QUERY),
+                    w.get(Tensor.KEY),
+                    w.get(Tensor.VALUE),
+                    Optional.empty(),
+                    w.get(Tensor.OUTPUT)
+                ),
+                new RMSNorm(this, w.get(Tensor.FFN_NORM)),
+                new MLPBlock(this, c.activationFunction, ffn.gate(), ffn.down(), ffn.up()),
+                ffn
             );
         });
         return blocks;
-    }
-
-    private CausalSelfAttention loadAttention(String prefix, int layer, DType qType) {
-        AbstractTensor q = weights.load(prefix + "q_proj.weight", c.dctx(), true, false).quantize(qType);
-        AbstractTensor k = weights.load(prefix + "k_proj.weight", c.dctx(), true, false).quantize(qType);
-        AbstractTensor v = weights.load(prefix + "v_proj.weight", c.dctx(), true, false).quantize(qType);
-        AbstractTensor o = weights.load(prefix + "o_proj.weight", c.dctx(), false, true).quantize(qType);
-        // Qwen2 has q/k/v biases; Llama and Mistral do not.
-        if (!weights.isWeightPresent(prefix + "q_proj.bias")) return new CausalSelfAttention(this, layer, q, k, v, o);
-        return new CausalSelfAttention(
-            this,
-            layer,
-            Optional.of(weights.load(prefix + "q_proj.bias").quantize(qType)),
-            Optional.of(weights.load(prefix + "k_proj.bias").quantize(qType)),
-            Optional.of(weights.load(prefix + "v_proj.bias").quantize(qType)),
-            q,
-            k,
-            v,
-            Optional.empty(),
-            o
-        );
     }
 
     @Override

@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * that {@link CorrectedTensorOperations} computes every matmul shape the models use correctly.
  */
 class NativeKernelBugsTest {
-    private static final int K = 256; // a multiple of 256, as Jlama requires for I8 x Q4
+    static final int K = 256; // a multiple of 256, as Jlama requires for I8 x Q4
     private static TensorOperations rawNative;
 
     @BeforeAll
@@ -111,13 +111,13 @@ class NativeKernelBugsTest {
         return out;
     }
 
-    private static double dot(AbstractTensor a, AbstractTensor b, int i, int j) {
+    static double dot(AbstractTensor a, AbstractTensor b, int i, int j) {
         double s = 0;
         for (int k = 0; k < K; k++) s += (double) a.get(i, k) * b.get(j, k);
         return s;
     }
 
-    private static AbstractTensor random(DType type, int rows, int cols, long seed) {
+    static AbstractTensor random(DType type, int rows, int cols, long seed) {
         Random random = new Random(seed);
         FloatBufferTensor t = new FloatBufferTensor(rows, cols);
         for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t.set((float) random.nextGaussian(), i, j);

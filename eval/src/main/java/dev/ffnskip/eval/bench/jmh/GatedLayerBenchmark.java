@@ -1,6 +1,5 @@
 package dev.ffnskip.eval.bench.jmh;
 
-import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.TransformerBlock;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
@@ -10,10 +9,10 @@ import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.load.ModelLoader;
+import dev.ffnskip.jlama.load.StockJlama;
 import dev.ffnskip.jlama.model.GatedLlamaModel;
 import dev.ffnskip.jlama.model.GatedTransformerBlock;
 import dev.ffnskip.jlama.model.ResidualCosine;
-import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +58,7 @@ public class GatedLayerBenchmark {
     String shape;
 
     private FfnSkipModel ours;
-    private AbstractModel stock;
+    private StockJlama stock;
     private GatedTransformerBlock block;
     private TransformerBlock stockBlock;
     private KvBufferCache.KvBuffer kv;
@@ -68,20 +67,16 @@ public class GatedLayerBenchmark {
     private final ResidualCosine signal = new ResidualCosine();
 
     @Setup(Level.Trial)
-    public void setUp() throws ReflectiveOperationException {
+    public void setUp() {
         Path cache = LoadOptions.defaultCacheDirectory();
         Path folder = SyntheticLlama.folder(ModelShape.named(shape), cache);
         LoadOptions options = LoadOptions.builder().quantizeToQ4(true).cacheDirectory(cache).build();
         ours = FfnSkipModel.load(folder, options);
-        stock = ModelLoader.loadStock(ModelLoader.prepare(folder, options));
+        stock = StockJlama.loadInMemory(ModelLoader.prepare(folder, options));
         GatedLlamaModel model = ours.jlama();
         block = model.block(LAYER);
-        Field blocks = AbstractModel.class.getDeclaredField("transformerBlocks");
-        blocks.setAccessible(true);
-        stockBlock = ((TransformerBlock[]) blocks.get(stock))[LAYER];
-        Field caches = AbstractModel.class.getDeclaredField("kvBufferCache");
-        caches.setAccessible(true);
-        stockKv = ((KvBufferCache) caches.get(stock)).getEphemeralKvBuffer();
+        stockBlock = stock.transformerBlock(LAYER);
+        stockKv = stock.newKvBuffer();
         kv = model.newKvBuffer();
         int hidden = model.getConfig().embeddingLength;
         input = model.makeDenseTensor(1, hidden);

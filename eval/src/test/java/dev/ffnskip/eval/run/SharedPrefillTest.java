@@ -15,7 +15,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Decoding several policies after one shared prefill gives exactly what separate generations give. */
-class SharedPrefixDecoderTest {
+/** {@code FfnSkipModel.generateEach} (one prefill, each policy decoded from a rewind) against separate generations. */
+class SharedPrefillTest {
     @Test
     void matchesSeparateGenerationsTokenForToken() throws IOException {
         FfnSkipModel model = TestModels.skipbench();
@@ -32,18 +33,19 @@ class SharedPrefixDecoderTest {
         for (String line : lines) {
             String q = json.readTree(line).get("messages").get(0).get("content").asText();
             int[] prompt = model.encode(model.promptSupport().orElseThrow().builder().addUserMessage(q).build());
-            List<SharedPrefixDecoder.Decode> shared = SharedPrefixDecoder.decode(model, prompt, policies, 24);
+            List<GenerationResult> shared = model.generateEach(prompt, policies.stream().map(p -> GenerationRequest.builder().maxNewTokens(24).gate(p).build()).toList());
             for (int p = 0; p < policies.size(); p++) {
                 GenerationResult alone = model.generate(prompt, GenerationRequest.builder().maxNewTokens(24).gate(policies.get(p)).build());
-                assertThat(shared.get(p).tokens()).as("policy %s", policies.get(p).describe()).containsExactly(alone.tokenIds());
+                assertThat(shared.get(p).tokenIds()).as("policy %s", policies.get(p).describe()).containsExactly(alone.tokenIds());
                 assertThat(shared.get(p).text()).isEqualTo(alone.text());
-                assertThat(shared.get(p).decodeSteps()).isEqualTo(alone.stats().decodeSteps());
-                assertThat(shared.get(p).ffnSkipped()).isEqualTo(alone.stats().ffnSkipped());
-                assertThat(shared.get(p).layersDropped()).isEqualTo(alone.stats().layersDropped());
-                skipped += (int) shared.get(p).ffnSkipped();
+                assertThat(shared.get(p).stats().decodeSteps()).isEqualTo(alone.stats().decodeSteps());
+                assertThat(shared.get(p).stats().ffnSkipped()).isEqualTo(alone.stats().ffnSkipped());
+                assertThat(shared.get(p).stats().layersDropped()).isEqualTo(alone.stats().layersDropped());
+                skipped += (int) shared.get(p).stats().ffnSkipped();
             }
             // the last dense decode ran after four other policies rewrote the cache past the prompt
-            assertThat(shared.get(4).tokens()).containsExactly(shared.get(0).tokens());
+            assertThat(shared.get(4).tokenIds()).containsExactly(shared.get(0).tokenIds());
+            assertThat(shared.get(4).stats().prefillNanos()).isEqualTo(shared.get(0).stats().prefillNanos()); // one shared prefill
         }
         assertThat(skipped).isPositive();
     }

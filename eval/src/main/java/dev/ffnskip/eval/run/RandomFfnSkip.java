@@ -1,10 +1,14 @@
-package dev.ffnskip.jlama.gate;
+package dev.ffnskip.eval.run;
 
+import dev.ffnskip.jlama.gate.FfnGate;
+import dev.ffnskip.jlama.gate.GatePolicy;
+import dev.ffnskip.jlama.gate.LayerAction;
 import java.util.SplittableRandom;
 
 /**
  * Baseline: after warm-up, each non-protected layer skips its FFN independently with probability {@code probability}.
  * Seeded per generation, so a run is reproducible. Shows what the adaptive signal is worth at the same skip ratio.
+ * An eval baseline: it lives here, not in jlama-patch, because no user runs it.
  */
 public record RandomFfnSkip(double probability, int protectFirst, int protectLast, int warmupTokens, long seed) implements GatePolicy {
 
@@ -37,9 +41,6 @@ public record RandomFfnSkip(double probability, int protectFirst, int protectLas
                 boolean skippable = layer >= protectFirst && layer < numLayers - protectLast;
                 return gated && skippable && random.nextDouble() < probability ? LayerAction.SKIP_FFN : LayerAction.COMPUTE;
             }
-
-            @Override
-            public void observe(int layer, float cosine, float ffnToResidualNorm) {}
         };
     }
 
