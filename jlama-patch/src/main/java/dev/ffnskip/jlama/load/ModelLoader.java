@@ -63,6 +63,12 @@ public final class ModelLoader {
         }
         ModelFolder folder = source;
         if (options.quantizeToQ4() && !source.weightType().equals("Q4")) {
+            if (!folderPath.equals(origin)) {
+                // A GGUF file's blocks (Q4_1, K-quants, ...) are not Jlama's Q4 layout: re-quantizing is lossy twice over.
+                logger.warn("Re-quantizing {} into Jlama's Q4 (Q4_0-style blocks): a different, less accurate model than the file"
+                    + " (docs/results/smollm2-135m-instruct/precision.md); float32, the default for GGUF, computes the file's exact values",
+                    origin.getFileName());
+            }
             folder = ModelFolder.open(Q4Cache.quantized(source, options.cacheDirectory()));
         }
         // Jlama rounds activations of BF16 models to BF16 unless a model quantization type is given; asking for F32
