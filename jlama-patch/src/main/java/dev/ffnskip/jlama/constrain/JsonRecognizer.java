@@ -4,9 +4,9 @@ package dev.ffnskip.jlama.constrain;
  * A byte-level incremental recognizer for the JSON a {@link JsonGrammar} allows: a pushdown automaton fed one byte at
  * a time, so tokens may split UTF-8 characters, escapes, numbers or keys anywhere. Strings are checked to be
  * well-formed UTF-8 without control characters; numbers follow JSON's syntax with bounded digit counts (integers at
- * most {@value #MAX_INTEGER_DIGITS} digits so they fit a Java {@code int}); at most {@value #MAX_WHITESPACE}
- * whitespace bytes between structural tokens, none before or after the value (so the model cannot stall in
- * whitespace). Objects take their declared keys in any order, each at most once, and close only once every required
+ * most {@value #MAX_INTEGER_DIGITS} digits so they fit a Java {@code int}). Whitespace: at most
+ * {@value #MAX_WHITESPACE} space after a colon or a comma and nowhere else (compact JSON as models usually write
+ * it; a model cannot stall or spend its token budget in whitespace). Objects take their declared keys in any order, each at most once, and close only once every required
  * key is there.
  *
  * <p>Stateless apart from the grammar: all state lives in {@link ParseState}s the caller owns.
@@ -15,7 +15,7 @@ final class JsonRecognizer {
     static final int MAX_INTEGER_DIGITS = 9;
     static final int MAX_NUMBER_DIGITS = 15;
     static final int MAX_EXPONENT_DIGITS = 2;
-    static final int MAX_WHITESPACE = 2;
+    static final int MAX_WHITESPACE = 1;
 
     private static final int REJECT = -1, FORK = -2;
     private static final int VALUE = 1, OBJ = 2, KEY = 3, ARR = 4, STR = 5, NUM = 6, LIT = 7;
@@ -127,10 +127,6 @@ final class JsonRecognizer {
         s[t + 2] = aux;
     }
 
-    private static boolean ws(int b) {
-        return b == ' ' || b == '\n' || b == '\t' || b == '\r';
-    }
-
     private static boolean digit(int b) {
         return b >= '0' && b <= '9';
     }
@@ -196,7 +192,7 @@ final class JsonRecognizer {
                     int spaces = (st >>> 4) & 0xF;
                     long seen = s[t + 2];
                     boolean closed = kind[node] == JsonGrammar.OBJECT;
-                    if (base != O_INKEY && base != O_VALUE && ws(b)) {
+                    if ((base == O_COLON || base == O_COMMA) && b == ' ') {
                         if (spaces >= MAX_WHITESPACE) return REJECT;
                         s[t + 1] = (st & ~0xF0) | ((spaces + 1) << 4);
                         return size;
@@ -260,7 +256,7 @@ final class JsonRecognizer {
                 case ARR -> {
                     int base = st & 0xF;
                     int spaces = (st >>> 4) & 0xF;
-                    if (base != A_VALUE && ws(b)) {
+                    if (base == A_COMMA && b == ' ') {
                         if (spaces >= MAX_WHITESPACE) return REJECT;
                         s[t + 1] = base | ((spaces + 1) << 4);
                         return size;
