@@ -84,9 +84,11 @@ public final class JsonSchemaReader {
                 usesRoot = true;
                 return new SchemaNode.RefNode(ROOT);
             }
-            JsonNode target = ref.startsWith("#/") ? rootNode.at(ref.substring(1)) : null;
-            if (target == null || target.isMissingNode() || !(ref.startsWith("#/$defs/") || ref.startsWith("#/definitions/")) || ref.substring(2).split("/").length != 2) {
-                throw new UnsupportedSchemaException("$ref", path, "only references to the root's $defs or definitions are supported, not '" + ref + "'");
+            if (!(ref.startsWith("#/$defs/") || ref.startsWith("#/definitions/")) || ref.substring(2).split("/").length != 2) {
+                throw new UnsupportedSchemaException("$ref", path, "$ref '" + ref + "': only references to the root's $defs or definitions (or '#') are supported");
+            }
+            if (rootNode.at(ref.substring(1)).isMissingNode()) {
+                throw new UnsupportedSchemaException("$ref", path, "$ref '" + ref + "' names no definition");
             }
             return new SchemaNode.RefNode(ref);
         }
