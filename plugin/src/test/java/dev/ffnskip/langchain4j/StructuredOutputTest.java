@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * AiServices cannot return records, so the streaming model's constrained text is parsed into the record), per-request and default response formats, LangChain4j schema elements with
  * definitions and references (a recursive type), metadata (constrained, skip ratio, the incomplete-value note on
  * LENGTH) and unsupported constructs refused from chat(). Every answer is checked by networknt's validator against the
- * schema LangChain4j sent. Mutation tried: leaving {@code .constraint(constraint)} out of ChatEngine.prepare makes
- * the record extraction fail to parse (the model answers in prose).
+ * schema LangChain4j sent. Mutation tried: leaving {@code .constraint(constraint)} out of ChatEngine.prepare fails
+ * five of the seven tests (record extraction does not parse, answers do not validate, no LENGTH note).
  */
 class StructuredOutputTest {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * answers content that validates (networknt), blocking and streamed; {@code json_object} answers an object; a schema
  * construct that cannot be enforced is a 400 OpenAI error with {@code param}; LangChain4j's own OpenAI client with
  * strict JSON schema extracts a record through the server. Mutation tried: mapping json_schema to plain text in
- * ResponseFormats makes the validation fail (the model answers "Fe").
+ * ResponseFormats fails the blocking, streamed and record-extraction tests (the model answers in prose).
  */
 class StructuredOutputServerTest {
     static final String SCHEMA = """

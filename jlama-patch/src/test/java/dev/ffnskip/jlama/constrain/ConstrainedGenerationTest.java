@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
  * Schema-constrained decoding on the real skipbench-28m model (a chat model never trained on JSON): greedy and 20
  * sampling seeds per schema, every finished output parses and validates (networknt) against its schema; an output
  * cut by the token budget ends with MAX_TOKENS and is a valid JSON prefix; the calibrated gate still skips FFN work
- * under the constraint. Mutation tried: removing the {@code restrictLogits} call from the decode loop makes the
- * first greedy output plain text ("Fe"-style answers), failing the validation.
+ * under the constraint. Mutation tried: removing the {@code restrictLogits} call from the decode loop fails every
+ * test here (the model samples a token the constraint rejects and the constraint's own check throws
+ * {@code IllegalStateException: Token 40 is not allowed by the JSON constraint}).
  */
 class ConstrainedGenerationTest {
     static final String PERSON = """
