@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Random schemas built from every supported construct, random walks through skipbench-28m's real byte-level BPE
- * vocabulary (8,192 tokens, tokens that split JSON tokens and UTF-8 characters): at every step the mask allows at
+ * vocabulary (8,192 tokens, tokens that split JSON tokens and UTF-8 characters) and SmolLM2-135M's (49,152): at every step the mask allows at
  * least one token; every allowed token checked keeps the output a valid JSON prefix (Jackson's incremental parser,
  * independent of our automaton) and a valid prefix for a fresh recognizer fed the whole byte string from scratch; end
  * of sequence is allowed exactly when the value is complete; every completed value validates against its schema
@@ -51,6 +51,31 @@ class JsonConstraintPropertyTest {
             if (walk(constraint, schemaText, random)) completed++;
         }
         assertThat(completed).as("walks that reached a complete value").isGreaterThan(40);
+    }
+
+    /** The same on SmolLM2-135M's 49,152-token vocabulary (the GGUF file's tokenizer, converted once into the test cache). */
+    @Test
+    void smolLm2VocabularyWalks() throws Exception {
+        java.nio.file.Path folder = dev.ffnskip.jlama.load.ModelLoader.prepare(SharedAssets.smollm2(), dev.ffnskip.testing.TestModels.Precision.F32.options()).folder().path();
+        TokenBytes smol = TokenBytes.load(folder.resolve("tokenizer.json"));
+        int size = JSON.readTree(folder.resolve("config.json").toFile()).get("vocab_size").asInt();
+        assertThat(size).isEqualTo(49152);
+        TokenBytes saved = tokens;
+        int savedSize = vocabulary;
+        tokens = smol;
+        vocabulary = size;
+        try {
+            Random random = new Random(3);
+            int completed = 0;
+            for (int round = 0; round < 8; round++) {
+                ObjectNode schema = round % 4 == 0 ? recursive(random) : randomSchema(random, 0, true);
+                if (walk(JsonConstraint.schema(schema.toString()), schema.toString(), random)) completed++;
+            }
+            assertThat(completed).isGreaterThan(4);
+        } finally {
+            tokens = saved;
+            vocabulary = savedSize;
+        }
     }
 
     @Test
