@@ -1,5 +1,5 @@
-// OpenAI's official Node SDK against `serve`: blocking, streaming, tools, runTools, aborts, typed errors, retries and
-// concurrency. Run by OpenAiNodeSdkIT with FFNSKIP_BASE_URL=http://127.0.0.1:PORT/v1 against a server whose model
+// OpenAI's official Node SDK against `serve`: blocking, streaming, tools, runTools, structured output (response_format),
+// aborts, typed errors, retries and concurrency. Run by OpenAiNodeSdkIT with FFNSKIP_BASE_URL=http://127.0.0.1:PORT/v1 against a server whose model
 // queue holds 3 waiting requests. Prints one line per check and "N passed, M failed"; exits non-zero on a failure.
 import OpenAI, { APIError, APIUserAbortError, BadRequestError, NotFoundError, RateLimitError } from 'openai';
 
@@ -209,6 +209,65 @@ await check('abort a blocking request: generation stops, the next request is ser
   }
   const ms = await ironIsAnsweredPromptly();
   console.log(`     next request answered ${ms} ms after the abort`);
+});
+
+const ELEMENT_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    symbol: { type: 'string' },
+    state: { enum: ['solid', 'liquid', 'gas'] },
+    number: { type: ['integer', 'null'] },
+    isotopes: { type: 'array', items: { $ref: '#/$defs/Isotope' } },
+  },
+  required: ['name', 'symbol', 'state', 'number', 'isotopes'],
+  additionalProperties: false,
+  $defs: { Isotope: { type: 'object', properties: { mass: { type: 'number' } }, required: ['mass'], additionalProperties: false } },
+};
+const ELEMENT_FORMAT = { type: 'json_schema', json_schema: { name: 'element', strict: true, schema: ELEMENT_SCHEMA } };
+
+/** The schema's structure, checked by hand (the Java side validates with networknt). */
+function assertElement(text) {
+  const v = JSON.parse(text);
+  assert(Object.keys(v).sort().join(',') === 'isotopes,name,number,state,symbol', `keys ${Object.keys(v)}`);
+  assert(typeof v.name === 'string' && typeof v.symbol === 'string', text);
+  assert(['solid', 'liquid', 'gas'].includes(v.state), `state ${v.state}`);
+  assert(v.number === null || Number.isInteger(v.number), `number ${v.number}`);
+  assert(Array.isArray(v.isotopes) && v.isotopes.every((i) => Object.keys(i).join() === 'mass' && typeof i.mass === 'number'), text);
+}
+
+await check('response_format json_schema (strict), blocking', async () => {
+  const r = await client.chat.completions.create({ model, messages: IRON, response_format: ELEMENT_FORMAT, max_tokens: 200 });
+  const choice = r.choices[0];
+  if (choice.finish_reason === 'stop') assertElement(choice.message.content);
+  else assert(choice.finish_reason === 'length' && choice.message.content.startsWith('{"'), choice.message.content);
+});
+
+await check('response_format json_schema (strict), streamed equals blocking', async () => {
+  const stream = await client.chat.completions.create({ model, messages: IRON, response_format: ELEMENT_FORMAT, max_tokens: 200, stream: true });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  const blocking = await client.chat.completions.create({ model, messages: IRON, response_format: ELEMENT_FORMAT, max_tokens: 200 });
+  assert(text === blocking.choices[0].message.content, `${text} vs ${blocking.choices[0].message.content}`);
+});
+
+await check('response_format json_object', async () => {
+  const r = await client.chat.completions.create({ model, messages: IRON, response_format: { type: 'json_object' }, max_tokens: 64 });
+  if (r.choices[0].finish_reason === 'stop') {
+    const v = JSON.parse(r.choices[0].message.content);
+    assert(v !== null && typeof v === 'object' && !Array.isArray(v), r.choices[0].message.content);
+  }
+});
+
+await check('response_format with an unsupported schema keyword: BadRequestError with param', async () => {
+  try {
+    const schema = { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]+$' } }, required: ['code'], additionalProperties: false };
+    await client.chat.completions.create({ model, messages: IRON, response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema } } });
+    throw new Error('no error');
+  } catch (e) {
+    assert(e instanceof BadRequestError, `${e}`);
+    assert(e.param === 'response_format.json_schema.schema' && /pattern/.test(e.message), `${e.param} ${e.message}`);
+  }
 });
 
 await check('typed errors: BadRequestError (unsupported_parameter) with request id', async () => {

@@ -3,6 +3,7 @@ package dev.ffnskip.examples;
 import dev.ffnskip.examples.ab.AbCommand;
 import dev.ffnskip.examples.agent.AgentCommand;
 import dev.ffnskip.examples.demo.DemoCommand;
+import dev.ffnskip.examples.extract.ExtractCommand;
 import dev.ffnskip.examples.server.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "ffn-skip examples 0.1.0",
     description = "Runnable ffn-skip examples.",
-    subcommands = { AbCommand.class, ServeCommand.class, AgentCommand.class, DemoCommand.class }
+    subcommands = { AbCommand.class, ServeCommand.class, AgentCommand.class, DemoCommand.class, ExtractCommand.class }
 )
 public final class Main implements Runnable {
 

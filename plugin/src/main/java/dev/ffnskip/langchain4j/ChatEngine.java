@@ -3,6 +3,7 @@ package dev.ffnskip.langchain4j;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.constrain.JsonConstraint;
 import dev.ffnskip.jlama.ModelBusyException;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.GateSettings;
@@ -21,7 +22,6 @@ import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
-import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
@@ -243,6 +243,7 @@ final class ChatEngine {
         GatePolicy policy;
         GenerationRequest generation;
         int context = model.info().contextLength();
+        JsonConstraint constraint = ResponseFormats.constraint(p.responseFormat());
         try {
             validateScalars(p);
             policy = requestPolicy(p);
@@ -260,12 +261,19 @@ final class ChatEngine {
                 .seed(p.seed())
                 .stopSequences(p.stopSequences())
                 .gate(policy)
+                .constraint(constraint)
                 .build();
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException(e.getMessage(), e);
         }
         List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
         if (!toolFormat) PromptRenderer.refuseTools(modelName, request.messages(), tools);
+        if (constraint != null && !tools.isEmpty()) {
+            throw new UnsupportedFeatureException(
+                "A JSON response format together with tools is not supported by the ffn-skip chat model yet: the constrained "
+                    + "answer could not be a tool call (send the tools and the response format in separate requests, or use ToolChoice.NONE)"
+            );
+        }
         PromptContext prompt = PromptRenderer.render(promptSupport, request.messages(), tools);
         int[] ids = model.encode(prompt);
         log.request(modelName, request, prompt.getPrompt(), ids.length);
@@ -300,11 +308,7 @@ final class ChatEngine {
         if (p.presencePenalty() != null && p.presencePenalty() != 0.0) {
             throw new UnsupportedFeatureException("'presencePenalty' parameter is not supported by the ffn-skip chat model");
         }
-        if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
-            throw new UnsupportedFeatureException(
-                "JSON response format" + (p.responseFormat().jsonSchema() != null ? " (JSON schema)" : "") + " is not supported by the ffn-skip chat model"
-            );
-        }
+        ResponseFormats.constraint(p.responseFormat()); // a schema construct decoding cannot enforce fails here, before any work
         if (p.toolChoice() == ToolChoice.REQUIRED) {
             throw new UnsupportedFeatureException(
                 "ToolChoice.REQUIRED is not supported by the ffn-skip chat model: it cannot force the model to call a tool (AUTO and NONE are)"
@@ -347,10 +351,24 @@ final class ChatEngine {
             .skipPolicy(describe(prepared.policy()))
             .stats(result.stats())
             .tokenIds(result.tokenIds())
+            .structuredOutput(prepared.generation().constraint() == null ? null : prepared.generation().constraint().kind())
+            .note(incompleteNote(prepared, result))
             .build();
         ChatResponse response = ChatResponse.builder().aiMessage(message).metadata(metadata).build();
         log.response(modelName, response);
         return response;
+    }
+
+    /** Says so when a constrained JSON value was cut off (token limit, context window, cancellation): the text will not parse. */
+    static String incompleteNote(Prepared prepared, GenerationResult result) {
+        if (prepared.generation().constraint() == null) return null;
+        return switch (result.finishReason()) {
+            case STOP_TOKEN -> null;
+            case MAX_TOKENS -> "the JSON value is incomplete: generation hit maxOutputTokens (" + result.generatedTokens() + " tokens) before the value was closed";
+            case CONTEXT_LENGTH -> "the JSON value is incomplete: the context window filled before the value was closed";
+            case STOP_SEQUENCE -> "the JSON value may be incomplete: a stop sequence cut the output";
+            case CANCELLED -> "the JSON value is incomplete: the generation was cancelled";
+        };
     }
 
     /** LangChain4j's finish reason for an engine finish reason (tool calls are decided by the caller). */

@@ -32,11 +32,11 @@ abstract class ChatEngineModel implements AutoCloseable {
     }
 
     /**
-     * None: LangChain4j's only capability, {@link Capability#RESPONSE_FORMAT_JSON_SCHEMA}, is refused (JSON response
-     * formats throw {@link dev.langchain4j.exception.UnsupportedFeatureException}), so AiServices does not ask for it.
+     * {@link Capability#RESPONSE_FORMAT_JSON_SCHEMA}: JSON response formats are enforced by constrained decoding, so
+     * AiServices sends the schema of a record or POJO return type and appends no format instructions.
      */
     public Set<Capability> supportedCapabilities() {
-        return Set.of();
+        return Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
     }
 
     /**

@@ -27,6 +27,8 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
     private final double decodeMillis;
     private final double decodeTokensPerSecond;
     private final int[] tokenIds;
+    private final String structuredOutput;
+    private final String note;
 
     protected FfnSkipChatResponseMetadata(Builder builder) {
         super(builder);
@@ -43,6 +45,21 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
         this.decodeMillis = builder.decodeMillis;
         this.decodeTokensPerSecond = builder.decodeTokensPerSecond;
         this.tokenIds = builder.tokenIds == null ? new int[0] : builder.tokenIds.clone();
+        this.structuredOutput = builder.structuredOutput;
+        this.note = builder.note;
+    }
+
+    /**
+     * How decoding was constrained: {@code json_object} (JSON mode), {@code json_schema} (a response format's schema),
+     * or null when the output was free text.
+     */
+    public String structuredOutput() {
+        return structuredOutput;
+    }
+
+    /** A remark on the answer, e.g. that a constrained JSON value is incomplete because the token limit was hit; else null. */
+    public String note() {
+        return note;
     }
 
     /**
@@ -134,7 +151,9 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
             .prefillMillis(prefillMillis)
             .decodeMillis(decodeMillis)
             .decodeTokensPerSecond(decodeTokensPerSecond)
-            .tokenIds(tokenIds);
+            .tokenIds(tokenIds)
+            .structuredOutput(structuredOutput)
+            .note(note);
     }
 
     @Override
@@ -154,7 +173,9 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
             && Objects.equals(skipPolicy, that.skipPolicy)
             && Arrays.equals(ffnSkippedPerLayer, that.ffnSkippedPerLayer)
             && Arrays.equals(ffnComputedPerLayer, that.ffnComputedPerLayer)
-            && Arrays.equals(tokenIds, that.tokenIds);
+            && Arrays.equals(tokenIds, that.tokenIds)
+            && Objects.equals(structuredOutput, that.structuredOutput)
+            && Objects.equals(note, that.note);
     }
 
     @Override
@@ -173,7 +194,9 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
             Arrays.hashCode(tokenIds),
             prefillMillis,
             decodeMillis,
-            decodeTokensPerSecond
+            decodeTokensPerSecond,
+            structuredOutput,
+            note
         );
     }
 
@@ -194,6 +217,8 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
             + ", prefillMillis=" + prefillMillis
             + ", decodeMillis=" + decodeMillis
             + ", decodeTokensPerSecond=" + decodeTokensPerSecond
+            + (structuredOutput == null ? "" : ", structuredOutput=" + structuredOutput)
+            + (note == null ? "" : ", note='" + note + "'")
             + "}";
     }
 
@@ -215,6 +240,8 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
         private double decodeMillis;
         private double decodeTokensPerSecond = Double.NaN;
         private int[] tokenIds;
+        private String structuredOutput;
+        private String note;
 
         public Builder() {}
 
@@ -294,6 +321,16 @@ public class FfnSkipChatResponseMetadata extends ChatResponseMetadata {
 
         public Builder tokenIds(int[] tokenIds) {
             this.tokenIds = tokenIds == null ? null : tokenIds.clone();
+            return this;
+        }
+
+        public Builder structuredOutput(String structuredOutput) {
+            this.structuredOutput = structuredOutput;
+            return this;
+        }
+
+        public Builder note(String note) {
+            this.note = note;
             return this;
         }
 

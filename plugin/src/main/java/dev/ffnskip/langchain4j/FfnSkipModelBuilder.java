@@ -22,7 +22,7 @@ import org.slf4j.Logger;
  * {@code build()} validates everything and fails with an {@link IllegalArgumentException} (a
  * {@link dev.ffnskip.jlama.load.ModelLoadException} for model folders) that names the problem, or LangChain4j's
  * {@link dev.langchain4j.exception.UnsupportedFeatureException} for defaults the provider cannot honour (penalties,
- * JSON response formats, {@code ToolChoice.REQUIRED}, a {@code modelName} other than the one served).
+ * JSON schema constructs constrained decoding cannot enforce, {@code ToolChoice.REQUIRED}, a {@code modelName} other than the one served).
  *
  * @param <B> the concrete builder
  */

@@ -243,10 +243,13 @@ class RequestParametersTest {
         assertUnsupported(ChatRequestParameters.builder().frequencyPenalty(0.5).build(), "frequencyPenalty");
         assertUnsupported(ChatRequestParameters.builder().presencePenalty(0.5).build(), "presencePenalty");
         assertUnsupported(
-            ChatRequestParameters.builder().responseFormat(JsonSchema.builder().name("answer").rootElement(JsonObjectSchema.builder().addStringProperty("a").build()).build()).build(),
-            "JSON response format"
+            ChatRequestParameters.builder().responseFormat(JsonSchema.builder().name("answer").rootElement(dev.langchain4j.model.chat.request.json.JsonRawSchema.from("{\"type\":\"integer\",\"minimum\":3}")).build()).build(),
+            "JSON schema construct 'minimum'"
         );
-        assertUnsupported(ChatRequestParameters.builder().responseFormat(ResponseFormat.JSON).build(), "JSON response format");
+        assertUnsupported(
+            ChatRequestParameters.builder().responseFormat(ResponseFormat.JSON).toolSpecifications(dev.langchain4j.agent.tool.ToolSpecification.builder().name("add").build()).build(),
+            "JSON response format together with tools"
+        );
         assertUnsupported(ChatRequestParameters.builder().toolChoice(ToolChoice.REQUIRED).build(), "ToolChoice.REQUIRED");
         assertUnsupported(ChatRequestParameters.builder().modelName("gpt-4o").build(), "modelName");
         // Neutral values are fine.
@@ -262,10 +265,10 @@ class RequestParametersTest {
 
     @Test
     void supportedCapabilitiesReportWhatWorks() {
-        // LangChain4j's only capability is RESPONSE_FORMAT_JSON_SCHEMA, which this provider refuses: AiServices must not
-        // rely on it, and a JSON schema request fails by name.
-        assertThat(model.supportedCapabilities()).isEmpty();
-        assertThat(TestSupport.streamingModelBuilder().build().supportedCapabilities()).isEmpty();
+        // LangChain4j's only capability, RESPONSE_FORMAT_JSON_SCHEMA: constrained decoding enforces the schema, so
+        // AiServices may send it (StructuredOutputTest checks that it works).
+        assertThat(model.supportedCapabilities()).containsExactly(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA);
+        assertThat(TestSupport.streamingModelBuilder().build().supportedCapabilities()).containsExactly(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA);
         assertThat(model.provider()).isEqualTo(dev.langchain4j.model.ModelProvider.OTHER);
     }
 

@@ -201,12 +201,12 @@ class StreamingTest {
         ChatRequest[] unsupported = {
             request(ChatRequestParameters.builder().modelName("dummy").build()),
             request(ChatRequestParameters.builder().toolChoice(ToolChoice.REQUIRED).toolSpecifications(ToolSpecification.builder().name("add").build()).build()),
-            request(ChatRequestParameters.builder().responseFormat(ResponseFormat.JSON).build()),
-            request(ChatRequestParameters.builder().responseFormat(JsonSchema.builder().name("a").rootElement(JsonObjectSchema.builder().addStringProperty("city").build()).build()).build()),
+            request(ChatRequestParameters.builder().responseFormat(ResponseFormat.JSON).toolSpecifications(ToolSpecification.builder().name("add").build()).build()),
+            request(ChatRequestParameters.builder().responseFormat(JsonSchema.builder().name("a").rootElement(dev.langchain4j.model.chat.request.json.JsonRawSchema.from("{\"type\":\"string\",\"pattern\":\"^a+$\"}")).build()).build()),
             ChatRequest.builder().messages(UserMessage.from(TextContent.from("What is this?"), ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}), "image/png"))).build(),
             ChatRequest.builder().messages(UserMessage.from(TextContent.from("What is this?"), ImageContent.from("file:///tmp/cat.jpg"))).build(),
         };
-        String[] names = {"modelName", "ToolChoice.REQUIRED", "JSON response format", "JSON response format", "image", "image"};
+        String[] names = {"modelName", "ToolChoice.REQUIRED", "JSON response format together with tools", "JSON schema construct 'pattern'", "image", "image"};
         FfnSkipChatModel blocking = TestSupport.chatModelBuilder().build();
         for (int i = 0; i < unsupported.length; i++) {
             ChatRequest request = unsupported[i];

@@ -11,6 +11,7 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -26,7 +27,7 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
     /** Fields this server implements. */
     static final Set<String> SUPPORTED = Set.of(
         "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
-        "tools", "tool_choice", "ffn_skip"
+        "tools", "tool_choice", "ffn_skip", "response_format"
     );
     /**
      * OpenAI fields accepted and ignored: they do not change this server's output (identifiers for abuse monitoring
@@ -38,11 +39,11 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
     );
     /**
      * OpenAI fields accepted only at the value that leaves the output unchanged ({@code n: 1}, {@code logprobs: false},
-     * zero penalties, an empty {@code logit_bias}, {@code response_format} text, no {@code top_logprobs}); any other
+     * zero penalties, an empty {@code logit_bias}, no {@code top_logprobs}); any other
      * value is a 400 {@code unsupported_parameter} naming the field, as is every field in none of these lists.
      */
     static final Set<String> DEFAULT_ONLY = Set.of(
-        "n", "logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty", "response_format"
+        "n", "logprobs", "top_logprobs", "logit_bias", "frequency_penalty", "presence_penalty"
     );
 
     static ChatCompletionRequest parse(JsonNode body, String servedModel) {
@@ -63,12 +64,9 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
         rejectUnless(body, "logit_bias", v -> v.isObject() && v.isEmpty(), "logit_bias is not supported.");
         rejectUnless(body, "frequency_penalty", v -> v.isNumber() && v.asDouble() == 0, "frequency_penalty is not supported.");
         rejectUnless(body, "presence_penalty", v -> v.isNumber() && v.asDouble() == 0, "presence_penalty is not supported.");
-        JsonNode format = body.get("response_format");
-        if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) {
-            throw ApiError.unsupported("response_format", "response_format '" + format.path("type").asText() + "' is not supported; only 'text'.");
-        }
-
         FfnSkipChatRequestParameters.Builder parameters = FfnSkipChatRequestParameters.builder();
+        ResponseFormat format = ResponseFormats.parse(body.get("response_format"));
+        if (format != null) parameters.responseFormat(format);
         Double temperature = number(body, "temperature", 0, 2);
         if (temperature != null) parameters.temperature(temperature);
         Double topP = number(body, "top_p", 0, 1);
@@ -84,6 +82,9 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
         List<ToolSpecification> tools = tools(body.get("tools"));
         if (!tools.isEmpty()) parameters.toolSpecifications(tools);
         JsonNode toolChoice = body.get("tool_choice");
+        if (format != null && !tools.isEmpty() && !(toolChoice != null && "none".equals(toolChoice.asText()))) {
+            throw ApiError.unsupported("response_format", "A JSON response_format together with tools is not supported by this server yet; send them in separate requests or set tool_choice to 'none'.");
+        }
         if (toolChoice != null && !toolChoice.isNull() && !(toolChoice.isTextual() && Set.of("auto", "none").contains(toolChoice.asText()))) {
             throw ApiError.unsupported("tool_choice", "tool_choice must be 'auto' or 'none' here.");
         }

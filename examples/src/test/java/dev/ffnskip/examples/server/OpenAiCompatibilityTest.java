@@ -152,7 +152,6 @@ class OpenAiCompatibilityTest {
             Arguments.of("\"n\": 2", "n"),
             Arguments.of("\"logprobs\": true", "logprobs"),
             Arguments.of("\"presence_penalty\": 0.5", "presence_penalty"),
-            Arguments.of("\"response_format\": {\"type\": \"json_object\"}", "response_format"),
             Arguments.of("\"tool_choice\": \"required\"", "tool_choice"),
             Arguments.of("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"add\", \"strict\": true, \"parameters\": {\"type\": \"object\"}}}]", "tools[0].function.strict")
         );

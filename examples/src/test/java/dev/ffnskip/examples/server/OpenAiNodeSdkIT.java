@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * OpenAI's official Node SDK ({@code openai} on npm, the version pinned in {@code src/test/node/package-lock.json})
- * against the server: {@code src/test/node/sdk-check.mjs} runs blocking and streaming completions, tool calls,
+ * against the server: {@code src/test/node/sdk-check.mjs} runs blocking and streaming completions, structured output
+ * ({@code response_format} json_schema and json_object, a schema error), tool calls,
  * {@code runTools}, aborts, typed errors, 429 retries and concurrent requests, and must pass every check.
  *
  * <p>The SDK is installed with {@code npm ci} into {@code target/node-sdk} (once; {@code .ci/run} makes sure node and

@@ -134,6 +134,29 @@ public final class DecodeSession implements AutoCloseable {
         argmax = model.sample(hidden, 0f, 0f, logits);
     }
 
+    /**
+     * Sets the logit of every token not in {@code allowed} (a bitset over ids) to minus infinity, so greedy decoding
+     * and sampling pick only allowed tokens; {@link #argmax()} becomes the most likely allowed token.
+     */
+    public void restrictLogits(long[] allowed) {
+        requireLogits();
+        int best = -1;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocabularySize; i++) {
+            if ((allowed[i >>> 6] & (1L << i)) == 0) {
+                logits.set(Float.NEGATIVE_INFINITY, 0, i);
+            } else {
+                float v = logits.get(0, i);
+                if (best < 0 || v > bestValue) {
+                    best = i;
+                    bestValue = v;
+                }
+            }
+        }
+        if (best < 0) throw new IllegalStateException("The token constraint allows no token");
+        argmax = best;
+    }
+
     /** The most likely next token (lowest id on ties). */
     public int argmax() {
         requireLogits();

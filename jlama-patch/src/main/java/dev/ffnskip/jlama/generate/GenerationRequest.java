@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param gate how decode steps skip FFNs ({@link GatePolicy#DENSE}, a calibrated policy, the paper's
  *     {@link SkipPolicy} ...), or null for the model's default ({@code FfnSkipModel.defaultPolicy()})
  * @param recordSteps keep per-step skipped layers and cosines in the statistics (tests, eval)
+ * @param constraint restricts the tokens that may be generated (structured output), or null for none
  */
 public record GenerationRequest(
     int maxNewTokens,
@@ -26,7 +27,8 @@ public record GenerationRequest(
     Long seed,
     List<String> stopSequences,
     GatePolicy gate,
-    boolean recordSteps
+    boolean recordSteps,
+    TokenConstraint constraint
 ) {
     public GenerationRequest {
         if (maxNewTokens < 1) throw new IllegalArgumentException("maxNewTokens must be >= 1, was " + maxNewTokens);
@@ -50,7 +52,8 @@ public record GenerationRequest(
             .seed(seed)
             .stopSequences(stopSequences)
             .gate(gate)
-            .recordSteps(recordSteps);
+            .recordSteps(recordSteps)
+            .constraint(constraint);
     }
 
     public boolean greedy() {
@@ -66,6 +69,7 @@ public record GenerationRequest(
         private List<String> stopSequences = List.of();
         private GatePolicy gate;
         private boolean recordSteps;
+        private TokenConstraint constraint;
 
         private Builder() {}
 
@@ -109,8 +113,13 @@ public record GenerationRequest(
             return this;
         }
 
+        public Builder constraint(TokenConstraint constraint) {
+            this.constraint = constraint;
+            return this;
+        }
+
         public GenerationRequest build() {
-            return new GenerationRequest(maxNewTokens, temperature, topP, topK, seed, stopSequences, gate, recordSteps);
+            return new GenerationRequest(maxNewTokens, temperature, topP, topK, seed, stopSequences, gate, recordSteps, constraint);
         }
     }
 }

@@ -39,10 +39,18 @@ public final class TextGenerator {
         TextAssembler text = new TextAssembler(tokenBytes, request.stopSequences());
         int[] generated = new int[Math.min(request.maxNewTokens(), 1024)];
         int count = 0;
+        TokenConstraint.State constraint = request.constraint() == null ? null
+            : request.constraint().start(tokenBytes, endTokens, session.vocabularySize());
+        long[] allowed = constraint == null ? null : new long[(session.vocabularySize() + 63) >>> 6];
 
         FinishReason reason;
         while (true) {
+            if (constraint != null) {
+                constraint.allowedNext(allowed);
+                session.restrictLogits(allowed);
+            }
             int next = sampler.next(session);
+            if (constraint != null) constraint.accept(next);
             if (count == generated.length) generated = Arrays.copyOf(generated, generated.length * 2);
             generated[count++] = next;
             boolean end = endTokens.contains(next);

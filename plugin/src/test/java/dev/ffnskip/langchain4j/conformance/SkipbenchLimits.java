@@ -13,6 +13,8 @@ public final class SkipbenchLimits {
         "model: skipbench-28m knows no capital cities (the test expects 'Berlin'; the model answers 'Federal Republic of Germany')";
     public static final String NO_CAPITALS_STREAMING_CONTRACT = NO_CAPITALS
         + "; the handler contract it checks is tested by StreamingTest on a factoid the model knows";
+    public static final String NO_CAPITALS_JSON = "model: skipbench-28m knows no capital cities (the test expects {\"city\": \"Berlin\"}); "
+        + "the JSON it answers is valid for the schema, which StructuredOutputTest checks on questions the model knows";
     public static final String NO_TRANSLATION = "model: skipbench-28m cannot translate into German (the test expects 'liebe')";
     public static final String NO_RECALL =
         "model: skipbench-28m was not trained to recall what an earlier user turn said (the test expects 'green')";

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * LangChain4j's {@link AbstractAiServiceIT} on {@code FfnSkipChatModel}; one subclass per {@link ConformanceModel}.
- * Structured output (JSON schema) is not supported, so the tool-then-structured-output test is switched off.
+ * The switch below gates the suite's tool-then-structured-output test only: structured output works (StructuredOutputTest),
+ * but tools and a JSON response format in one request are refused, so that test stays off.
  */
 public abstract class FfnSkipAiServiceIT extends AbstractAiServiceIT {
     private ChatModel model;

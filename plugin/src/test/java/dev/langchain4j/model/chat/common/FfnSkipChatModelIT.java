@@ -85,6 +85,11 @@ public abstract class FfnSkipChatModelIT extends AbstractChatModelIT {
     }
 
     @Override
+    protected boolean supportsToolsAndJsonResponseFormatWithSchema() {
+        return ProviderCapabilities.TOOLS_AND_JSON_RESPONSE_FORMAT;
+    }
+
+    @Override
     protected boolean supportsSingleImageInputAsBase64EncodedString() {
         return ProviderCapabilities.IMAGE_INPUTS;
     }

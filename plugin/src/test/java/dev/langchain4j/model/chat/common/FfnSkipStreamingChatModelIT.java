@@ -119,6 +119,11 @@ public abstract class FfnSkipStreamingChatModelIT extends AbstractStreamingChatM
     }
 
     @Override
+    protected boolean supportsToolsAndJsonResponseFormatWithSchema() {
+        return ProviderCapabilities.TOOLS_AND_JSON_RESPONSE_FORMAT;
+    }
+
+    @Override
     protected boolean supportsSingleImageInputAsBase64EncodedString() {
         return ProviderCapabilities.IMAGE_INPUTS;
     }

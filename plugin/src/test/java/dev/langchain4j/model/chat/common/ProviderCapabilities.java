@@ -19,8 +19,14 @@ final class ProviderCapabilities {
     /** A small local model cannot be forced to call a tool: {@code ToolChoice.REQUIRED} is refused. */
     static final boolean TOOL_CHOICE_REQUIRED = false;
 
-    /** JSON mode and JSON schemas are refused until the provider constrains decoding (structured output). */
-    static final boolean JSON_RESPONSE_FORMAT = false;
+    /** JSON mode and JSON schemas are enforced by constrained decoding (structured output). */
+    static final boolean JSON_RESPONSE_FORMAT = true;
+
+    /**
+     * Tools and a JSON response format in one request are refused ({@code UnsupportedFeatureException}): the
+     * constrained answer could not be a tool call.
+     */
+    static final boolean TOOLS_AND_JSON_RESPONSE_FORMAT = false;
 
     /** The models read text only: image contents are refused, by base64 data or by URL alike. */
     static final boolean IMAGE_INPUTS = false;

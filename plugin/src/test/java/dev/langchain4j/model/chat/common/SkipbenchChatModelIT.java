@@ -70,4 +70,28 @@ class SkipbenchChatModelIT extends FfnSkipChatModelIT {
     protected void should_execute_multiple_tools_in_parallel_then_answer(ChatModel model) {
         super.should_execute_multiple_tools_in_parallel_then_answer(model);
     }
+
+    @Override
+    @ParameterizedTest
+    @MethodSource("modelsSupportingStructuredOutputs")
+    @Disabled(SkipbenchLimits.NO_CAPITALS_JSON)
+    protected void should_respect_JSON_response_format(ChatModel model) {
+        super.should_respect_JSON_response_format(model);
+    }
+
+    @Override
+    @ParameterizedTest
+    @MethodSource("modelsSupportingStructuredOutputs")
+    @Disabled(SkipbenchLimits.NO_CAPITALS_JSON)
+    protected void should_respect_JSON_response_format_with_schema(ChatModel model) {
+        super.should_respect_JSON_response_format_with_schema(model);
+    }
+
+    @Override
+    @ParameterizedTest
+    @MethodSource("modelsSupportingStructuredOutputs")
+    @Disabled(SkipbenchLimits.NO_CAPITALS_JSON)
+    protected void should_respect_JsonRawSchema_responseFormat(ChatModel model) {
+        super.should_respect_JsonRawSchema_responseFormat(model);
+    }
 }

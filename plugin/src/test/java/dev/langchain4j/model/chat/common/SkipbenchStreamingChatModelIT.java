@@ -89,4 +89,28 @@ class SkipbenchStreamingChatModelIT extends FfnSkipStreamingChatModelIT {
     void should_ignore_user_exceptions_thrown_from_onError() throws Exception {
         super.should_ignore_user_exceptions_thrown_from_onError();
     }
+
+    @Override
+    @ParameterizedTest
+    @MethodSource("modelsSupportingStructuredOutputs")
+    @Disabled(SkipbenchLimits.NO_CAPITALS_JSON)
+    protected void should_respect_JSON_response_format(StreamingChatModel model) {
+        super.should_respect_JSON_response_format(model);
+    }
+
+    @Override
+    @ParameterizedTest
+    @MethodSource("modelsSupportingStructuredOutputs")
+    @Disabled(SkipbenchLimits.NO_CAPITALS_JSON)
+    protected void should_respect_JSON_response_format_with_schema(StreamingChatModel model) {
+        super.should_respect_JSON_response_format_with_schema(model);
+    }
+
+    @Override
+    @ParameterizedTest
+    @MethodSource("modelsSupportingStructuredOutputs")
+    @Disabled(SkipbenchLimits.NO_CAPITALS_JSON)
+    protected void should_respect_JsonRawSchema_responseFormat(StreamingChatModel model) {
+        super.should_respect_JsonRawSchema_responseFormat(model);
+    }
 }
