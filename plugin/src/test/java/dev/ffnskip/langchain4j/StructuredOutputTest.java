@@ -85,7 +85,7 @@ class StructuredOutputTest {
         assertThat(meta.note()).isNull();
         assertThat(meta.skipRatio()).as("the test policy's gate still skips under the constraint").isPositive();
 
-        FfnSkipChatModel dense = TestSupport.chatModelBuilder().skipEnabled(false).build();
+        FfnSkipChatModel dense = TestSupport.chatModelBuilder().skipPolicy(null).skipEnabled(false).build();
         ChatResponse d = dense.chat(ChatRequest.builder().messages(UserMessage.from("Ada Lovelace was 36 years old.")).responseFormat(personFormat()).build());
         JsonChecks.assertValid(PERSON_SCHEMA, d.aiMessage().text());
         assertThat(((FfnSkipChatResponseMetadata) d.metadata()).skipRatio()).isZero();
