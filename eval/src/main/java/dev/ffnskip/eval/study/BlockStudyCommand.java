@@ -61,6 +61,9 @@ public final class BlockStudyCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "f32", description = "f32 (default), stored or q4.")
     String precision;
 
+    @Option(names = "--jlama-threads", defaultValue = "2", description = "Matmul threads of the one model (default: ${DEFAULT-VALUE}).")
+    int jlamaThreads;
+
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Folder with chat_prompts.jsonl and heldout_text.jsonl (default: shared/eval).")
     Path dataDir;
 
@@ -126,17 +129,18 @@ public final class BlockStudyCommand implements Callable<Integer> {
         Splits.Split s = Splits.Split.parse(split);
         TaskOptions options = new TaskOptions(maxNewTokens, maxTextTokens, 0, pplContext);
         ObjectNode report = RunRecord.JSON.createObjectNode();
-        try (ModelPool pool = new ModelPool(modelPath, ModelPool.Precision.parse(precision), 1)) {
-            FfnSkipModel m = pool.first();
-            int layers = pool.layers();
+        ModelPool.Precision prec = ModelPool.Precision.parse(precision);
+        // one model, items in sequence: all matmul threads go to it
+        try (FfnSkipModel m = FfnSkipModel.load(modelPath, prec.options(jlamaThreads))) {
+            int layers = m.info().layers();
             List<EvalItem> chat = Splits.select(Task.forName("chat").load(m, data.resolve("chat_prompts.jsonl"), options), s, chatLimit);
             List<EvalItem> passages = Splits.select(Task.forName("perplexity").load(m, data.resolve("heldout_text.jsonl"), options), s, pplLimit);
             ObjectNode config = report.putObject("config");
             config.put("command", command);
-            config.put("model", pool.modelName());
+            config.put("model", m.info().name());
             config.put("model_path", modelPath.toString());
             config.put("fingerprint", m.info().fingerprint().id());
-            config.put("precision", pool.precision().name().toLowerCase(Locale.ROOT));
+            config.put("precision", prec.name().toLowerCase(Locale.ROOT));
             config.put("split", s.label());
             config.put("chat_items", chat.size());
             config.put("max_new_tokens", maxNewTokens);
