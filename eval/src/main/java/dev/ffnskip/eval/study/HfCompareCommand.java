@@ -84,6 +84,10 @@ public final class HfCompareCommand implements Callable<Integer> {
     @Option(names = "--reference", paramLabel = "FILE", description = "With --decode: answers JSONL of another run (e.g. float32) to score ROUGE-L and identity against.")
     Path reference;
 
+    @Option(names = "--texts", paramLabel = "FILE",
+        description = "Score another engine's answers instead of running a model: a llama.cpp peer result JSON (LlamaCppRunner's llamacpp-result.json) or an answers JSONL (id, text); identity is by normalised text.")
+    Path texts;
+
     @Option(names = "--json", paramLabel = "OUT", required = true, description = "Summary JSON; per-item rows go to OUT minus .json plus .items.jsonl.")
     Path json;
 
@@ -123,6 +127,7 @@ public final class HfCompareCommand implements Callable<Integer> {
         if (rows.isEmpty()) throw new IllegalArgumentException("no answers selected from " + file);
         Map<String, JsonNode> ref = reference == null ? Map.of() : readAnswers(reference, compact);
 
+        if (texts != null) return scoreTexts(command, file, rows, ref, compact);
         ObjectNode summary = RunRecord.JSON.createObjectNode();
         int identical = 0, promptMismatch = 0, refIdentical = 0;
         double rougeHf = 0, rougeRef = 0;
@@ -239,6 +244,68 @@ public final class HfCompareCommand implements Callable<Integer> {
             }
         }
         summary.put("seconds", (System.nanoTime() - start) / 1e9);
+        RunRecord.JSON.writeValue(json.toFile(), summary);
+        System.out.println(RunRecord.JSON.writeValueAsString(summary));
+        return 0;
+    }
+
+    /** Text-level scores of external answers (no token ids): identical after normalisation, ROUGE-L. */
+    private int scoreTexts(String command, Path file, List<JsonNode> rows, Map<String, JsonNode> ref, ObjectMapper compact) throws IOException {
+        Map<String, String> answersById = new HashMap<>();
+        JsonNode root = Files.readString(texts).strip().startsWith("{") && !texts.toString().endsWith(".jsonl") ? compact.readTree(texts.toFile()) : null;
+        if (root != null && root.has("prompts")) {
+            for (JsonNode p : root.get("prompts")) answersById.put(p.path("id").asText(), p.path("text").asText());
+        } else {
+            readAnswers(texts, compact).forEach((id, j) -> answersById.put(id, j.path("text").asText()));
+        }
+        int identical = 0, refIdentical = 0, n = 0;
+        double rougeHf = 0, rougeRef = 0;
+        Path items = RunRecord.itemsFile(json);
+        if (json.toAbsolutePath().getParent() != null) Files.createDirectories(json.toAbsolutePath().getParent());
+        try (BufferedWriter w = Files.newBufferedWriter(items)) {
+            for (JsonNode row : rows) {
+                String id = row.path("id").asText();
+                String text = answersById.get(id);
+                if (text == null) continue;
+                n++;
+                ObjectNode o = compact.createObjectNode();
+                o.put("id", id);
+                boolean same = TextMetrics.exactMatch(text, row.path("text").asText());
+                if (same) identical++;
+                double r = TextMetrics.rougeL(text, row.path("text").asText());
+                rougeHf += r;
+                o.put("identical_to_hf", same);
+                o.put("rouge_l_vs_hf", r);
+                if (reference != null) {
+                    JsonNode other = ref.get(id);
+                    if (other == null) throw new IllegalArgumentException("no answer for " + id + " in " + reference);
+                    boolean s2 = TextMetrics.exactMatch(text, other.path("text").asText());
+                    if (s2) refIdentical++;
+                    double r2 = TextMetrics.rougeL(text, other.path("text").asText());
+                    rougeRef += r2;
+                    o.put("identical_to_reference", s2);
+                    o.put("rouge_l_vs_reference", r2);
+                }
+                o.put("text", text);
+                w.write(compact.writeValueAsString(o));
+                w.newLine();
+            }
+        }
+        if (n == 0) throw new IllegalArgumentException("no answers in " + texts + " for the selected ids");
+        ObjectNode summary = RunRecord.JSON.createObjectNode();
+        summary.put("command", command);
+        summary.put("answers_file", file.toString());
+        summary.put("texts", texts.toString());
+        summary.put("mode", "texts");
+        summary.put("n", n);
+        summary.put("identical_to_hf", identical);
+        summary.put("identical_fraction", (double) identical / n);
+        summary.put("mean_rouge_l_vs_hf", rougeHf / n);
+        if (reference != null) {
+            summary.put("reference", reference.toString());
+            summary.put("identical_to_reference", refIdentical);
+            summary.put("mean_rouge_l_vs_reference", rougeRef / n);
+        }
         RunRecord.JSON.writeValue(json.toFile(), summary);
         System.out.println(RunRecord.JSON.writeValueAsString(summary));
         return 0;
