@@ -16,9 +16,6 @@ import dev.ffnskip.eval.task.TaskOptions;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.generate.DecodeSession;
-import dev.ffnskip.jlama.model.GatedLlamaModel;
-import com.github.tjake.jlama.tensor.AbstractTensor;
-import com.github.tjake.jlama.tensor.KvBufferCache;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,10 +70,6 @@ public final class HfCompareCommand implements Callable<Integer> {
 
     @Option(names = "--decode", description = "Decode greedily and compare whole answers instead of teacher forcing.")
     boolean decode;
-
-    @Option(names = "--batch", description = "Teacher forcing: score all positions from one batched forward of prompt + answer first, and run the "
-        + "single-token decode steps only for answers where the batch finds a divergence (they give the reported step and margins).")
-    boolean batch;
 
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "With --decode (default: ${DEFAULT-VALUE}, as the reference).")
     int maxNewTokens;
@@ -181,9 +174,7 @@ public final class HfCompareCommand implements Callable<Integer> {
                     o.put("text", text);
                 } else {
                     Divergence d = null;
-                    boolean stepped = !batch || batchDiverges(m, prompt, hf, logits);
-                    o.put("checked_with", stepped ? "decode_steps" : "batch_forward");
-                    if (stepped) try (DecodeSession s = m.openSession(GatePolicy.DENSE, false)) {
+                    try (DecodeSession s = m.openSession(GatePolicy.DENSE, false)) {
                         s.prefill(prompt);
                         for (int i = 0; i < hf.length && d == null; i++) {
                             s.copyLogits(logits);
@@ -309,25 +300,6 @@ public final class HfCompareCommand implements Callable<Integer> {
         RunRecord.JSON.writeValue(json.toFile(), summary);
         System.out.println(RunRecord.JSON.writeValueAsString(summary));
         return 0;
-    }
-
-    /** Whether one batched forward of prompt + answer finds a position whose argmax differs from the answer. */
-    private static boolean batchDiverges(FfnSkipModel m, int[] prompt, int[] hf, float[] logits) {
-        GatedLlamaModel j = m.jlama();
-        int[] all = Arrays.copyOf(prompt, prompt.length + hf.length - 1);
-        System.arraycopy(hf, 0, all, prompt.length, hf.length - 1);
-        KvBufferCache.KvBuffer kv = j.newKvBuffer();
-        AbstractTensor out = j.makeDenseTensor(logits.length);
-        try (AbstractTensor hidden = j.batchForward(all, 0, kv)) {
-            for (int i = 0; i < hf.length; i++) {
-                // a slice is a view of the batch output (not closed on its own, as in SharedPrefixDecoder)
-                if (j.sample(hidden.slice(prompt.length - 1 + i), 0f, 0f, out) != hf[i]) return true;
-            }
-            return false;
-        } finally {
-            out.close();
-            kv.close();
-        }
     }
 
     private static Map<String, JsonNode> readAnswers(Path file, ObjectMapper compact) throws IOException {
