@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
         SuiteCommand.class,
         CalibrateCommand.class,
         dev.ffnskip.eval.channel.ChannelCalibrateCommand.class,
+        dev.ffnskip.eval.study.BlockStudyCommand.class,
+        dev.ffnskip.eval.study.HfCompareCommand.class,
         ReportCommand.class,
         dev.ffnskip.eval.bench.BenchCommand.class,
         dev.ffnskip.eval.bench.RealModelBenchCommand.class,

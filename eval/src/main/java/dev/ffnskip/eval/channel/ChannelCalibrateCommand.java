@@ -123,6 +123,7 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "  calib  %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
                         allocation, target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
                     ObjectNode row = s.toJson().put("target", target).put("allocation", allocation).put("within_budget", fits);
+                    row.set("policy", GatePolicies.toJson(policy)); // so a study can run this candidate on its own items
                     ArrayNode layers = row.putArray("input_sparsity");
                     for (double v : split[0]) layers.add(v);
                     ArrayNode mids = row.putArray("intermediate_sparsity");

@@ -26,7 +26,7 @@ public final class ModelPool implements AutoCloseable {
             return valueOf(s.toUpperCase(Locale.ROOT));
         }
 
-        LoadOptions options(int jlamaThreads) {
+        public LoadOptions options(int jlamaThreads) {
             LoadOptions.Builder b = LoadOptions.builder().threadCount(jlamaThreads);
             return switch (this) {
                 case F32 -> b.workingQuantizationType(DType.F32).build();
