@@ -94,9 +94,4 @@ final class ToolCallMask implements TokenConstraint.State {
     public boolean complete() {
         return mode != CALL || call.complete();
     }
-
-    /** Whether the answer has started a tool call (and is constrained to one). */
-    boolean inCall() {
-        return mode == CALL;
-    }
 }

@@ -200,6 +200,32 @@ class ToolCallConstraintTest {
         return java.util.Arrays.copyOfRange(bytes, k, bytes.length);
     }
 
+    /**
+     * More tools than the JSON mask's default 8 parse stacks: every tool, the last one too, stays reachable. Mutation
+     * tried: the default 8 stacks for the call fails here ({@code tool_7: byte '7'}: alternatives were dropped).
+     */
+    @Test
+    void manyToolsAllReachable() throws Exception {
+        TokenBytes tokens = TokenBytes.load(SharedAssets.skipbench().resolve("tokenizer.json"));
+        int vocabulary = 8192, end = 5;
+        int[] single = new int[256];
+        java.util.Arrays.fill(single, -1);
+        for (int id = 0; id < vocabulary; id++) if (!tokens.isSpecial(id) && tokens.bytes(id).length == 1 && single[tokens.bytes(id)[0] & 0xFF] < 0) single[tokens.bytes(id)[0] & 0xFF] = id;
+        List<ToolCallConstraint.Tool> tools = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) tools.add(new ToolCallConstraint.Tool("tool_" + i, JsonSchemaReader.read("{\"type\":\"object\",\"properties\":{\"p" + i + "\":{\"type\":\"integer\"}},\"required\":[\"p" + i + "\"],\"additionalProperties\":false}")));
+        long[] allowed = new long[vocabulary / 64];
+        for (int i : new int[] { 0, 7, 8, 11 }) {
+            TokenConstraint.State state = ToolCallConstraint.of(tools, true).start(tokens, Set.of(end), vocabulary);
+            for (byte b : ("{\"name\": \"tool_" + i + "\", \"parameters\": {\"p" + i + "\": 4}}").getBytes(StandardCharsets.UTF_8)) {
+                int id = single[b & 0xFF];
+                state.allowedNext(allowed);
+                assertThat((allowed[id >>> 6] & (1L << id)) != 0).as("tool_%d: byte '%c'", i, (char) b).isTrue();
+                state.accept(id);
+            }
+            assertThat(state.complete()).isTrue();
+        }
+    }
+
     @Test
     void badToolLists() {
         assertThatThrownBy(() -> ToolCallConstraint.of(List.of(), false)).isInstanceOf(IllegalArgumentException.class);
