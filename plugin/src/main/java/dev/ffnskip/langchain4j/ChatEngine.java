@@ -4,12 +4,14 @@ import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.safetensors.prompt.PromptSupport;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.constrain.JsonConstraint;
+import dev.ffnskip.jlama.constrain.ToolCallConstraint;
 import dev.ffnskip.jlama.ModelBusyException;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.GateSettings;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.generate.PromptTooLongException;
+import dev.ffnskip.jlama.generate.TokenConstraint;
 import dev.ffnskip.jlama.generate.TokenListener;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.load.ModelLoadException;
@@ -147,7 +149,8 @@ final class ChatEngine {
             .maxSkipFraction(b.maxSkipFraction)
             .protectFirst(b.protectFirst)
             .protectLast(b.protectLast)
-            .warmupTokens(b.warmupTokens);
+            .warmupTokens(b.warmupTokens)
+            .strictTools(b.strictTools);
         return p.build();
     }
 
@@ -243,7 +246,22 @@ final class ChatEngine {
         GatePolicy policy;
         GenerationRequest generation;
         int context = model.info().contextLength();
-        JsonConstraint constraint = ResponseFormats.constraint(p.responseFormat());
+        JsonConstraint responseFormat = ResponseFormats.constraint(p.responseFormat());
+        List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
+        if (!toolFormat) PromptRenderer.refuseTools(modelName, request.messages(), tools);
+        if (responseFormat != null && !tools.isEmpty()) {
+            throw new UnsupportedFeatureException(
+                "A JSON response format together with tools is not supported by the ffn-skip chat model yet: the constrained "
+                    + "answer could not be a tool call (send the tools and the response format in separate requests, or use ToolChoice.NONE; "
+                    + "strictTools constrains the tool calls themselves)"
+            );
+        }
+        if (p.toolChoice() == ToolChoice.REQUIRED && tools.isEmpty()) {
+            throw new InvalidRequestException("ToolChoice.REQUIRED needs at least one tool in toolSpecifications");
+        }
+        TokenConstraint constraint = responseFormat != null ? responseFormat
+            : strict(p) && !tools.isEmpty() ? StrictTools.constraint(tools, p.toolChoice() == ToolChoice.REQUIRED)
+            : null;
         try {
             validateScalars(p);
             policy = requestPolicy(p);
@@ -265,14 +283,6 @@ final class ChatEngine {
                 .build();
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException(e.getMessage(), e);
-        }
-        List<ToolSpecification> tools = p.toolChoice() == ToolChoice.NONE ? List.of() : p.toolSpecifications();
-        if (!toolFormat) PromptRenderer.refuseTools(modelName, request.messages(), tools);
-        if (constraint != null && !tools.isEmpty()) {
-            throw new UnsupportedFeatureException(
-                "A JSON response format together with tools is not supported by the ffn-skip chat model yet: the constrained "
-                    + "answer could not be a tool call (send the tools and the response format in separate requests, or use ToolChoice.NONE)"
-            );
         }
         PromptContext prompt = PromptRenderer.render(promptSupport, request.messages(), tools);
         int[] ids = model.encode(prompt);
@@ -300,8 +310,12 @@ final class ChatEngine {
         );
     }
 
+    private static boolean strict(FfnSkipChatRequestParameters p) {
+        return Boolean.TRUE.equals(p.strictTools());
+    }
+
     /** The features no model can honour here; checked before a builder loads anything. */
-    private static void checkSupported(ChatRequestParameters p) {
+    private static void checkSupported(FfnSkipChatRequestParameters p) {
         if (p.frequencyPenalty() != null && p.frequencyPenalty() != 0.0) {
             throw new UnsupportedFeatureException("'frequencyPenalty' parameter is not supported by the ffn-skip chat model");
         }
@@ -309,10 +323,14 @@ final class ChatEngine {
             throw new UnsupportedFeatureException("'presencePenalty' parameter is not supported by the ffn-skip chat model");
         }
         ResponseFormats.constraint(p.responseFormat()); // a schema construct decoding cannot enforce fails here, before any work
-        if (p.toolChoice() == ToolChoice.REQUIRED) {
+        if (p.toolChoice() == ToolChoice.REQUIRED && !strict(p)) {
             throw new UnsupportedFeatureException(
-                "ToolChoice.REQUIRED is not supported by the ffn-skip chat model: it cannot force the model to call a tool (AUTO and NONE are)"
+                "ToolChoice.REQUIRED is not supported by the ffn-skip chat model without strictTools: only constrained decoding can force "
+                    + "the model to call a tool (set strictTools(true) on the builder or in FfnSkipChatRequestParameters; AUTO and NONE work either way)"
             );
+        }
+        if (strict(p) && p.toolChoice() != ToolChoice.NONE && !p.toolSpecifications().isEmpty()) {
+            StrictTools.constraint(p.toolSpecifications(), false); // a parameter schema decoding cannot enforce fails here, before any work
         }
     }
 
@@ -359,15 +377,24 @@ final class ChatEngine {
         return response;
     }
 
-    /** Says so when a constrained JSON value was cut off (token limit, context window, cancellation): the text will not parse. */
+    /**
+     * Says so when a constrained JSON value (or a strict tool call) was cut off (token limit, context window,
+     * cancellation): the text will not parse. A text answer under strict tools is not constrained and gets no note.
+     */
     static String incompleteNote(Prepared prepared, GenerationResult result) {
-        if (prepared.generation().constraint() == null) return null;
+        TokenConstraint constraint = prepared.generation().constraint();
+        if (constraint == null) return null;
+        String what = "the JSON value";
+        if (constraint instanceof ToolCallConstraint) {
+            if (!result.text().replaceFirst("^[ \\t\\r\\n]+", "").startsWith("{")) return null;
+            what = "the tool call";
+        }
         return switch (result.finishReason()) {
             case STOP_TOKEN -> null;
-            case MAX_TOKENS -> "the JSON value is incomplete: generation hit maxOutputTokens (" + result.generatedTokens() + " tokens) before the value was closed";
-            case CONTEXT_LENGTH -> "the JSON value is incomplete: the context window filled before the value was closed";
-            case STOP_SEQUENCE -> "the JSON value may be incomplete: a stop sequence cut the output";
-            case CANCELLED -> "the JSON value is incomplete: the generation was cancelled";
+            case MAX_TOKENS -> what + " is incomplete: generation hit maxOutputTokens (" + result.generatedTokens() + " tokens) before the value was closed";
+            case CONTEXT_LENGTH -> what + " is incomplete: the context window filled before the value was closed";
+            case STOP_SEQUENCE -> what + " may be incomplete: a stop sequence cut the output";
+            case CANCELLED -> what + " is incomplete: the generation was cancelled";
         };
     }
 

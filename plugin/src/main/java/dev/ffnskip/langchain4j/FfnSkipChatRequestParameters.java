@@ -31,6 +31,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
     private final Integer protectLast;
     private final Integer warmupTokens;
     private final Long seed;
+    private final Boolean strictTools;
     private final GateSettings gateSettings;
 
     protected FfnSkipChatRequestParameters(Builder builder) {
@@ -43,6 +44,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         this.protectLast = checkNonNegative("protectLast", builder.protectLast);
         this.warmupTokens = checkNonNegative("warmupTokens", builder.warmupTokens);
         this.seed = builder.seed;
+        this.strictTools = builder.strictTools;
         this.gateSettings = toGateSettings();
     }
 
@@ -119,6 +121,15 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         return seed;
     }
 
+    /**
+     * Strict tool calls, or null: when tools are offered, a tool call the model writes is constrained to the offered
+     * tools' names and parameter schemas (a text answer stays free), and {@code ToolChoice.REQUIRED} becomes
+     * enforceable (the answer must be a call). Off by default.
+     */
+    public Boolean strictTools() {
+        return strictTools;
+    }
+
     /** Whether any skip-related field is set. */
     public boolean hasSkipSettings() {
         return skipEnabled != null || !gateSettings.isEmpty();
@@ -155,12 +166,13 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
             && Objects.equals(protectFirst, that.protectFirst)
             && Objects.equals(protectLast, that.protectLast)
             && Objects.equals(warmupTokens, that.warmupTokens)
-            && Objects.equals(seed, that.seed);
+            && Objects.equals(seed, that.seed)
+            && Objects.equals(strictTools, that.strictTools);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), gatePolicy, skipEnabled, skipThreshold, maxSkipFraction, protectFirst, protectLast, warmupTokens, seed);
+        return Objects.hash(super.hashCode(), gatePolicy, skipEnabled, skipThreshold, maxSkipFraction, protectFirst, protectLast, warmupTokens, seed, strictTools);
     }
 
     @Override
@@ -184,6 +196,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
             + ", protectLast=" + protectLast
             + ", warmupTokens=" + warmupTokens
             + ", seed=" + seed
+            + ", strictTools=" + strictTools
             + "}";
     }
 
@@ -205,6 +218,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         private Integer protectLast;
         private Integer warmupTokens;
         private Long seed;
+        private Boolean strictTools;
 
         public Builder() {}
 
@@ -224,6 +238,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
                     if (!merged.dense() && (Boolean.TRUE.equals(p.skipEnabled) || Boolean.TRUE.equals(enabled))) skipEnabled = true;
                 }
                 if (p.seed != null) seed = p.seed;
+                if (p.strictTools != null) strictTools = p.strictTools;
             }
             return this;
         }
@@ -302,6 +317,12 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
 
         public Builder seed(Long seed) {
             this.seed = seed;
+            return this;
+        }
+
+        /** See {@link FfnSkipChatRequestParameters#strictTools()}. */
+        public Builder strictTools(Boolean strictTools) {
+            this.strictTools = strictTools;
             return this;
         }
 

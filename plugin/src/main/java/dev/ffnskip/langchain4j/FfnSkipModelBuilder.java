@@ -22,7 +22,7 @@ import org.slf4j.Logger;
  * {@code build()} validates everything and fails with an {@link IllegalArgumentException} (a
  * {@link dev.ffnskip.jlama.load.ModelLoadException} for model folders) that names the problem, or LangChain4j's
  * {@link dev.langchain4j.exception.UnsupportedFeatureException} for defaults the provider cannot honour (penalties,
- * JSON schema constructs constrained decoding cannot enforce, {@code ToolChoice.REQUIRED}, a {@code modelName} other than the one served).
+ * JSON schema constructs constrained decoding cannot enforce, {@code ToolChoice.REQUIRED} without {@link #strictTools}, a {@code modelName} other than the one served).
  *
  * @param <B> the concrete builder
  */
@@ -57,6 +57,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     Integer protectFirst;
     Integer protectLast;
     Integer warmupTokens;
+    Boolean strictTools;
     ChatRequestParameters defaultRequestParameters;
     List<ChatModelListener> listeners = List.of();
     // Logging.
@@ -271,6 +272,16 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     /** Initial decode steps that run densely; default 2. */
     public B warmupTokens(Integer warmupTokens) {
         this.warmupTokens = warmupTokens;
+        return self();
+    }
+
+    /**
+     * Strict tool calls by default: when a request offers tools, a tool call is constrained to the offered tools' names
+     * and parameter schemas while a text answer stays free, and {@code ToolChoice.REQUIRED} is supported (the answer
+     * must be a call). Default false; per request {@link FfnSkipChatRequestParameters.Builder#strictTools}.
+     */
+    public B strictTools(Boolean strictTools) {
+        this.strictTools = strictTools;
         return self();
     }
 

@@ -12,6 +12,7 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ToolChoice;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -81,12 +82,21 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
 
         List<ToolSpecification> tools = tools(body.get("tools"));
         if (!tools.isEmpty()) parameters.toolSpecifications(tools);
+        boolean strict = strictTools(body.get("tools"));
+        if (strict) parameters.strictTools(true);
         JsonNode toolChoice = body.get("tool_choice");
         if (format != null && !tools.isEmpty() && !(toolChoice != null && "none".equals(toolChoice.asText()))) {
             throw ApiError.unsupported("response_format", "A JSON response_format together with tools is not supported by this server yet; send them in separate requests or set tool_choice to 'none'.");
         }
-        if (toolChoice != null && !toolChoice.isNull() && !(toolChoice.isTextual() && Set.of("auto", "none").contains(toolChoice.asText()))) {
-            throw ApiError.unsupported("tool_choice", "tool_choice must be 'auto' or 'none' here.");
+        if (toolChoice != null && !toolChoice.isNull() && !(toolChoice.isTextual() && Set.of("auto", "none", "required").contains(toolChoice.asText()))) {
+            throw ApiError.unsupported("tool_choice", "tool_choice must be 'auto', 'none' or (with strict functions) 'required' here.");
+        }
+        if (toolChoice != null && "required".equals(toolChoice.asText())) {
+            if (!strict) {
+                throw ApiError.unsupported("tool_choice", "tool_choice 'required' needs strict function calling here (set tools[].function.strict to true): only constrained decoding can force a call.");
+            }
+            if (tools.isEmpty()) throw ApiError.invalid("tool_choice", "tool_choice 'required' needs at least one tool.");
+            parameters.toolChoice(ToolChoice.REQUIRED);
         }
         if (toolChoice != null && "none".equals(toolChoice.asText())) parameters.toolSpecifications(List.of());
 
@@ -187,9 +197,7 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
             ToolSpecification.Builder spec = ToolSpecification.builder().name(text(f, "name", true, param + ".function.name"));
             if (f.hasNonNull("description")) spec.description(f.get("description").asText());
             JsonNode strict = f.get("strict");
-            if (strict != null && !strict.isNull() && !(strict.isBoolean() && !strict.asBoolean())) {
-                throw ApiError.unsupported(param + ".function.strict", "Strict function calling (schema-constrained decoding) is not supported; omit 'strict' or set it to false.");
-            }
+            if (strict != null && !strict.isNull() && !strict.isBoolean()) throw ApiError.wrongType(param + ".function.strict", "a boolean");
             JsonNode parameters = f.get("parameters");
             if (parameters != null && !parameters.isNull()) {
                 if (!parameters.isObject()) throw ApiError.wrongType(param + ".function.parameters", "a JSON schema object");
@@ -198,6 +206,17 @@ record ChatCompletionRequest(String model, boolean stream, boolean includeUsage,
             tools.add(spec.build());
         }
         return tools;
+    }
+
+    /**
+     * Whether any offered function is {@code strict: true}: then the request runs with the provider's
+     * {@code strictTools}, which constrains a call to every offered function's name and parameter schema (structure
+     * only: value constraints such as {@code pattern} or {@code minimum} are not enforced).
+     */
+    static boolean strictTools(JsonNode tools) {
+        if (tools == null || !tools.isArray()) return false;
+        for (JsonNode t : tools) if (t.path("function").path("strict").asBoolean(false)) return true;
+        return false;
     }
 
     /**

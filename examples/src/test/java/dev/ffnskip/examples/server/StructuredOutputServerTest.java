@@ -122,6 +122,42 @@ class StructuredOutputServerTest {
         if ("stop".equals(choice.get("finish_reason").asText())) assertThat(JsonChecks.parse(content).isObject()).isTrue();
     }
 
+    static final String ADD_XY = """
+        {"type":"object","properties":{"x":{"type":"number"},"y":{"type":"number"}},"required":["x","y"],"additionalProperties":false}""";
+
+    static String toolBody(String name, String description, String parameters, boolean strict, String toolChoice, String question) {
+        return "{\"model\":\"skipbench-28m\",\"messages\":[{\"role\":\"system\",\"content\":\"You can use tools.\"},{\"role\":\"user\",\"content\":\"" + question + "\"}],"
+            + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"" + name + "\",\"description\":\"" + description + "\",\"strict\":" + strict
+            + ",\"parameters\":" + parameters + "}}]" + (toolChoice == null ? "" : ",\"tool_choice\":\"" + toolChoice + "\"") + "}";
+    }
+
+    /**
+     * {@code tools[].function.strict: true} is strictTools: skipbench-28m, trained on {@code add(a, b)}, offered
+     * {@code add(x, y)} calls it with {@code x} and {@code y} only when strict; {@code tool_choice: "required"} with a
+     * strict function makes a text question a call too, and without strict it is a 400 naming {@code tool_choice}.
+     */
+    @Test
+    void strictFunctionsConstrainTheCall() throws Exception {
+        JsonNode loose = json.readTree(post(toolBody("add", "Add two numbers a and b.", ADD_XY, false, null, "What is 37 plus 45?")).body());
+        assertThat(JsonChecks.violations(ADD_XY, loose.at("/choices/0/message/tool_calls/0/function/arguments").asText())).isNotEmpty();
+        HttpResponse<String> r = post(toolBody("add", "Add two numbers a and b.", ADD_XY, true, null, "What is 37 plus 45?"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode call = json.readTree(r.body()).at("/choices/0/message/tool_calls/0/function");
+        assertThat(call.get("name").asText()).isEqualTo("add");
+        JsonChecks.assertValid(ADD_XY, call.get("arguments").asText());
+
+        HttpResponse<String> required = post(toolBody("add", "Add two numbers a and b.", ADD_XY, true, "required", "What is the capital of France?"));
+        assertThat(required.statusCode()).as(required.body()).isEqualTo(200);
+        JsonNode choice = json.readTree(required.body()).at("/choices/0");
+        assertThat(choice.get("finish_reason").asText()).isEqualTo("tool_calls");
+        JsonChecks.assertValid(ADD_XY, choice.at("/message/tool_calls/0/function/arguments").asText());
+
+        HttpResponse<String> refused = post(toolBody("add", "Add two numbers a and b.", ADD_XY, false, "required", "What is 37 plus 45?"));
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(refused.body()).at("/error/param").asText()).isEqualTo("tool_choice");
+        assertThat(json.readTree(refused.body()).at("/error/message").asText()).contains("strict");
+    }
+
     @Test
     void schemaErrorsAre400WithParam() throws Exception {
         HttpResponse<String> r = post(body(schemaFormat("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"pattern\":\"^x\"}}}"), false));

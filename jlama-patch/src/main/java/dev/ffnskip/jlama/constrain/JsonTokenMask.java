@@ -26,14 +26,19 @@ final class JsonTokenMask implements TokenConstraint.State {
     private boolean ended;
 
     JsonTokenMask(JsonGrammar grammar, TokenBytes tokenBytes, Set<Integer> endTokens, int vocabularySize) {
+        this(grammar, tokenBytes, endTokens, vocabularySize, STACKS);
+    }
+
+    /** @param stacks live parse stacks kept at most (an {@code anyOf} of n alternatives that start alike needs n) */
+    JsonTokenMask(JsonGrammar grammar, TokenBytes tokenBytes, Set<Integer> endTokens, int vocabularySize, int stacks) {
         this.recognizer = new JsonRecognizer(grammar);
         this.tokenBytes = tokenBytes;
         this.trie = TokenTrie.of(tokenBytes, vocabularySize, endTokens);
         this.endTokens = endTokens.stream().mapToInt(Integer::intValue).filter(id -> id < vocabularySize).toArray();
         this.levels = new ParseState[trie.maxDepth + 1];
-        for (int i = 1; i < levels.length; i++) levels[i] = new ParseState(STACKS, DEPTH);
-        this.current = new ParseState(STACKS, DEPTH);
-        this.next = new ParseState(STACKS, DEPTH);
+        for (int i = 1; i < levels.length; i++) levels[i] = new ParseState(stacks, DEPTH);
+        this.current = new ParseState(stacks, DEPTH);
+        this.next = new ParseState(stacks, DEPTH);
         recognizer.reset(current);
     }
 
@@ -71,8 +76,13 @@ final class JsonTokenMask implements TokenConstraint.State {
         }
         byte[] bytes = tokenBytes.bytes(token);
         if (bytes.length == 0 || tokenBytes.isSpecial(token)) throw new IllegalStateException("Token " + token + " is not allowed by the JSON constraint");
-        for (byte b : bytes) {
-            recognizer.step(current, b & 0xFF, next);
+        acceptBytes(token, bytes, 0);
+    }
+
+    /** Advances past {@code bytes[from..]} of {@code token} (a wrapper that read the token's first bytes itself hands over the rest). */
+    void acceptBytes(int token, byte[] bytes, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            recognizer.step(current, bytes[i] & 0xFF, next);
             if (next.count == 0) throw new IllegalStateException("Token " + token + " is not allowed by the JSON constraint");
             ParseState t = current;
             current = next;
