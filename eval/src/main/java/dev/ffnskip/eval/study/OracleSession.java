@@ -1,15 +1,14 @@
 package dev.ffnskip.eval.study;
 
-import com.github.tjake.jlama.model.AbstractModel;
-import com.github.tjake.jlama.model.functions.EmbedInput;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.LayerAction;
+import dev.ffnskip.jlama.generate.DecodeSession;
 import dev.ffnskip.jlama.model.GatedLlamaModel;
 import dev.ffnskip.jlama.model.GatedTransformerBlock;
 import dev.ffnskip.jlama.model.ResidualCosine;
-import java.lang.reflect.Field;
 
 /**
  * The oracle bound of cosine-based block skipping: at every gated step, each skippable layer computes its FFN, and the
@@ -20,21 +19,9 @@ import java.lang.reflect.Field;
  * writing the same K/V both times), so it is a measurement only.
  */
 final class OracleSession implements StudySequence {
-    private static final Field EMBED_INPUT;
-
-    static {
-        try {
-            // Jlama keeps the token embedding protected; a measurement-only path reads it rather than widening the
-            // plugin's model API for it.
-            EMBED_INPUT = AbstractModel.class.getDeclaredField("embedInput");
-            EMBED_INPUT.setAccessible(true);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private final GatedLlamaModel m;
-    private final EmbedInput embed;
+    /** Holds the model's turn (its serialization permit) while this measurement-only loop runs on it. */
+    private final DecodeSession turn;
     private final double threshold;
     private final int protectFirst;
     private final int protectLast;
@@ -53,11 +40,6 @@ final class OracleSession implements StudySequence {
     OracleSession(FfnSkipModel model, double threshold, int protectFirst, int protectLast, int warmup) {
         if (protectFirst < 0 || protectLast < 0 || warmup < 0) throw new IllegalArgumentException("protected layers and warm-up must be >= 0");
         this.m = model.jlama();
-        try {
-            this.embed = (EmbedInput) EMBED_INPUT.get(m);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
         this.threshold = threshold;
         this.protectFirst = protectFirst;
         this.protectLast = protectLast;
@@ -67,6 +49,7 @@ final class OracleSession implements StudySequence {
         this.skippedPerLayer = new long[layers];
         this.kv = m.newKvBuffer();
         this.logits = m.makeDenseTensor(vocabulary);
+        this.turn = model.openSession(GatePolicy.DENSE, false); // last: nothing after it can fail and leak the turn
     }
 
     @Override
@@ -83,7 +66,7 @@ final class OracleSession implements StudySequence {
     @Override
     public void step(int token) {
         boolean gated = steps >= warmup;
-        AbstractTensor hidden = embed.inputTokenToEmbedding(token, position);
+        AbstractTensor hidden = m.embed(token, position);
         for (int layer = 0; layer < layers; layer++) {
             GatedTransformerBlock block = m.block(layer);
             AbstractTensor next;
@@ -157,5 +140,6 @@ final class OracleSession implements StudySequence {
     public void close() {
         kv.close();
         logits.close();
+        turn.close();
     }
 }

@@ -174,6 +174,11 @@ public final class GatedLlamaModel extends LlamaModel {
         return kvBufferCache.getEphemeralKvBuffer();
     }
 
+    /** The input embedding of {@code token} at {@code position} (what {@link #decodeStep} starts from); the caller closes it. */
+    public AbstractTensor embed(int token, int position) {
+        return embedInput.inputTokenToEmbedding(token, position);
+    }
+
     /**
      * One gated single-token forward: attention in every layer, the FFN as {@code gate} decides.
      *
