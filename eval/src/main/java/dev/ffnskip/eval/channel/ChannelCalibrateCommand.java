@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.github.tjake.jlama.safetensors.DType;
 import dev.ffnskip.eval.cli.CommandText;
+import dev.ffnskip.eval.cli.RealModelOptions;
 import dev.ffnskip.eval.cli.Shared;
 import dev.ffnskip.eval.run.Splits;
 import dev.ffnskip.jlama.FfnSkipModel;
@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,11 +41,8 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "A .gguf file or model folder (default: the shared SmolLM2 GGUF).")
-    Path model;
-
-    @Option(names = "--precision", defaultValue = "f32", description = "f32 (default) or stored.")
-    String precision;
+    @Mixin
+    RealModelOptions real;
 
     @Option(names = "--targets", split = ",", defaultValue = "0.15,0.2,0.25,0.3,0.35", description = "Target FFN work sparsities (default: ${DEFAULT-VALUE}).")
     List<Double> targets;
@@ -89,8 +87,8 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
-        Path modelPath = model != null ? model : Shared.model("smollm2-135m-instruct").resolve("SmolLM2-135M-Instruct.Q4_1.gguf");
-        LoadOptions options = LoadOptions.builder().workingQuantizationType(precision.equalsIgnoreCase("f32") ? DType.F32 : DType.I8).build();
+        Path modelPath = real.path();
+        LoadOptions options = real.precision().options();
         Path chat = Shared.eval("chat_prompts.jsonl");
         Path heldout = Shared.eval("heldout_text.jsonl");
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

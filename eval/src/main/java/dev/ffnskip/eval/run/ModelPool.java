@@ -26,8 +26,16 @@ public final class ModelPool implements AutoCloseable {
             return valueOf(s.toUpperCase(Locale.ROOT));
         }
 
+        /** Load options for this precision, Jlama's thread count left at its default. */
+        public LoadOptions options() {
+            return options(LoadOptions.builder());
+        }
+
         public LoadOptions options(int jlamaThreads) {
-            LoadOptions.Builder b = LoadOptions.builder().threadCount(jlamaThreads);
+            return options(LoadOptions.builder().threadCount(jlamaThreads));
+        }
+
+        private LoadOptions options(LoadOptions.Builder b) {
             return switch (this) {
                 case F32 -> b.workingQuantizationType(DType.F32).build();
                 case STORED -> b.build();

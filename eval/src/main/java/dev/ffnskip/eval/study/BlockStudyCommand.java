@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ffnskip.eval.cli.CommandText;
+import dev.ffnskip.eval.cli.RealModelOptions;
 import dev.ffnskip.eval.cli.Shared;
 import dev.ffnskip.eval.metrics.Agreement;
 import dev.ffnskip.eval.metrics.TextMetrics;
@@ -36,6 +37,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -55,11 +57,8 @@ public final class BlockStudyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "A .gguf file or model folder (default: the shared SmolLM2 GGUF).")
-    Path model;
-
-    @Option(names = "--precision", defaultValue = "f32", description = "f32 (default), stored or q4.")
-    String precision;
+    @Mixin
+    RealModelOptions real;
 
     @Option(names = "--jlama-threads", defaultValue = "2", description = "Matmul threads of the one model (default: ${DEFAULT-VALUE}).")
     int jlamaThreads;
@@ -124,12 +123,12 @@ public final class BlockStudyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String command = CommandText.of(spec);
-        Path modelPath = model != null ? model : Shared.model("smollm2-135m-instruct").resolve("SmolLM2-135M-Instruct.Q4_1.gguf");
+        Path modelPath = real.path();
         Path data = dataDir != null ? dataDir : Shared.dir().resolve("eval");
         Splits.Split s = Splits.Split.parse(split);
         TaskOptions options = new TaskOptions(maxNewTokens, maxTextTokens, 0, pplContext);
         ObjectNode report = RunRecord.JSON.createObjectNode();
-        ModelPool.Precision prec = ModelPool.Precision.parse(precision);
+        ModelPool.Precision prec = real.precision();
         // one model, items in sequence: all matmul threads go to it
         try (FfnSkipModel m = FfnSkipModel.load(modelPath, prec.options(jlamaThreads))) {
             int layers = m.info().layers();

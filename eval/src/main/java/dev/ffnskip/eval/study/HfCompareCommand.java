@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ffnskip.eval.cli.CommandText;
+import dev.ffnskip.eval.cli.RealModelOptions;
 import dev.ffnskip.eval.cli.Shared;
 import dev.ffnskip.eval.metrics.Agreement;
 import dev.ffnskip.eval.metrics.TextMetrics;
@@ -29,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -50,11 +52,8 @@ public final class HfCompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "A .gguf file or model folder (default: the shared SmolLM2 GGUF).")
-    Path model;
-
-    @Option(names = "--precision", defaultValue = "f32", description = "f32 (default), stored or q4.")
-    String precision;
+    @Mixin
+    RealModelOptions real;
 
     @Option(names = "--answers", paramLabel = "FILE", description = "Hugging Face answers (default: shared/eval/hf_answers_smollm2-135m-instruct.jsonl).")
     Path answers;
@@ -110,7 +109,7 @@ public final class HfCompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String command = CommandText.of(spec);
-        Path modelPath = model != null ? model : Shared.model("smollm2-135m-instruct").resolve("SmolLM2-135M-Instruct.Q4_1.gguf");
+        Path modelPath = real.path();
         Path file = answers != null ? answers : Shared.eval("hf_answers_smollm2-135m-instruct.jsonl");
         ObjectMapper compact = new ObjectMapper();
         List<JsonNode> rows = new ArrayList<>();
@@ -128,7 +127,7 @@ public final class HfCompareCommand implements Callable<Integer> {
         Path items = RunRecord.itemsFile(json);
         if (json.toAbsolutePath().getParent() != null) Files.createDirectories(json.toAbsolutePath().getParent());
         long start = System.nanoTime();
-        try (ModelPool pool = new ModelPool(modelPath, ModelPool.Precision.parse(precision), 1); BufferedWriter w = Files.newBufferedWriter(items)) {
+        try (ModelPool pool = new ModelPool(modelPath, real.precision(), 1); BufferedWriter w = Files.newBufferedWriter(items)) {
             FfnSkipModel m = pool.first();
             Map<String, int[]> ourPrompts = new HashMap<>();
             Path prompts = chatPrompts != null ? chatPrompts : Shared.eval("chat_prompts.jsonl");
