@@ -76,6 +76,10 @@ class TextMetricsTest {
         assertThat(TextMetrics.rougeL("c b a", "a b c")).isCloseTo(1.0 / 3, within(1e-12));
         assertThat(TextMetrics.rougeL("identical text", "Identical text!")).isEqualTo(1.0);
         assertThat(TextMetrics.rougeL("", "x")).isZero();
+        assertThat(TextMetrics.rougeL("x", "")).isZero();
+        // two answers without words (an end token at once, or punctuation only) agree: faithfulness 1, not 0
+        assertThat(TextMetrics.rougeL("", "")).isEqualTo(1.0);
+        assertThat(TextMetrics.rougeL("...", "")).isEqualTo(1.0);
         assertThat(TextMetrics.rougeL("a", "b")).isZero();
     }
 }
