@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.load.StockJlama;
@@ -40,7 +40,7 @@ class DenseParityTest {
         StockJlama stock = TestModels.stock(dir, precision);
         for (PromptContext prompt : prompts(ours, modelName)) {
             StockJlama.Result expected = stock.generateGreedy(prompt, TOKENS);
-            for (GatePolicy off : List.of(GatePolicy.DENSE, SkipPolicy.disabled())) {
+            for (GatePolicy off : List.of(GatePolicy.DENSE, PaperGatePolicy.disabled())) {
                 GenerationResult actual = ours.generate(
                     ours.encode(prompt),
                     GenerationRequest.builder().maxNewTokens(TOKENS).gate(off).build()

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.generate.FinishReason;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
@@ -54,7 +54,7 @@ class FfnSkipModelRequestTest {
 
     @Test
     void policyThatProtectsEveryLayer() {
-        GenerationRequest request = GenerationRequest.builder().gate(SkipPolicy.builder().protectFirst(8).protectLast(8).build()).build();
+        GenerationRequest request = GenerationRequest.builder().gate(PaperGatePolicy.builder().protectFirst(8).protectLast(8).build()).build();
         assertThatThrownBy(() -> model.generate(prompt, request)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("protected layers");
         assertNextRequestIsCorrect();
     }
@@ -96,7 +96,7 @@ class FfnSkipModelRequestTest {
         List<String> pieces = new ArrayList<>();
         GenerationResult result = model.generate(
             model.encodeText("The Book of Genesis, Chapter 1\n\nIn the beginning"),
-            GenerationRequest.builder().maxNewTokens(40).gate(SkipPolicy.paperDefault()).build(),
+            GenerationRequest.builder().maxNewTokens(40).gate(PaperGatePolicy.paperDefault()).build(),
             (id, text) -> pieces.add(text),
             () -> false
         );

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.jlama.generate.GenerationStats;
@@ -128,7 +128,7 @@ class ReferenceGateTest {
     static GatePolicy toPolicy(JsonNode spec, int layers) {
         if (!spec.get("gate").asBoolean()) return GatePolicy.DENSE;
         JsonNode cap = spec.get("max_skip");
-        return SkipPolicy.builder()
+        return PaperGatePolicy.builder()
             .threshold(spec.get("threshold").asDouble())
             .protectFirst(spec.get("protect_first").asInt())
             .protectLast(spec.get("protect_last").asInt())

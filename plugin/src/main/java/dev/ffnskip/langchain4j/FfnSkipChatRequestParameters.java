@@ -2,7 +2,7 @@ package dev.ffnskip.langchain4j;
 
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.GateSettings;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 import java.util.Objects;
@@ -80,8 +80,8 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
     }
 
     /** {@link #gatePolicy()} if it is the paper gate, else null. */
-    public SkipPolicy skipPolicy() {
-        return gatePolicy instanceof SkipPolicy p ? p : null;
+    public PaperGatePolicy skipPolicy() {
+        return gatePolicy instanceof PaperGatePolicy p ? p : null;
     }
 
     /** These skip fields in the one gate vocabulary ({@code skipEnabled(true)} adds nothing: it lifts an inherited dense). */
@@ -274,7 +274,7 @@ public class FfnSkipChatRequestParameters extends DefaultChatRequestParameters {
         }
 
         /** The paper gate with these values as a whole policy (same as {@link #gatePolicy}). */
-        public Builder skipPolicy(SkipPolicy skipPolicy) {
+        public Builder skipPolicy(PaperGatePolicy skipPolicy) {
             this.gatePolicy = skipPolicy;
             return this;
         }

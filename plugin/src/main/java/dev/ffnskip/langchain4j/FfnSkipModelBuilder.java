@@ -4,7 +4,7 @@ import com.github.tjake.jlama.safetensors.DType;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     Integer topK;
     Long seed;
     List<String> stopSequences;
-    SkipPolicy skipPolicy;
+    PaperGatePolicy skipPolicy;
     GatePolicy gatePolicy;
     Boolean skipEnabled;
     Double skipThreshold;
@@ -218,7 +218,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
      * single knobs below or with {@code skipEnabled(false)} is a conflict, see docs/configuration.md "Which gate runs").
      * Default: none, i.e. the model's default gate ({@code FfnSkipModel.defaultPolicy()}: its calibration, else dense).
      */
-    public B skipPolicy(SkipPolicy skipPolicy) {
+    public B skipPolicy(PaperGatePolicy skipPolicy) {
         this.skipPolicy = skipPolicy;
         return self();
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tjake.jlama.safetensors.DType;
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.load.ModelLoadException;
 import dev.ffnskip.testing.TestModels;
@@ -121,7 +121,7 @@ class BuilderTest {
         assertBad(TestSupport.chatModelBuilder().skipThreshold(0.0), "skipThreshold must be in (0, 1], was 0.0");
         assertBad(TestSupport.chatModelBuilder().maxSkipFraction(-0.1), "maxSkipFraction must be in [0, 1]");
         assertBad(TestSupport.chatModelBuilder().warmupTokens(-1), "warmupTokens must be >= 0");
-        assertBad(TestSupport.chatModelBuilder().skipPolicy(SkipPolicy.builder().protectFirst(10).protectLast(6).build()), "protected layers (protectFirst 10 + protectLast 6)");
+        assertBad(TestSupport.chatModelBuilder().skipPolicy(PaperGatePolicy.builder().protectFirst(10).protectLast(6).build()), "protected layers (protectFirst 10 + protectLast 6)");
         assertBad(TestSupport.chatModelBuilder().temperature(-1.0f), "temperature must be a finite number >= 0");
         assertBad(TestSupport.chatModelBuilder().maxTokens(0), "maxOutputTokens (maxTokens) must be >= 1");
         assertBad(TestSupport.chatModelBuilder().topP(0.0), "topP must be in (0, 1]");

@@ -23,7 +23,7 @@ class FactoidAiServicesTest {
     @Test
     void skippingAnswersFactoidsAsWellAsDense() {
         List<JsonNode> items = TestSupport.eval("factoid_qa.jsonl", QUESTIONS);
-        // The real default policy (SkipPolicy.paperDefault()), not the tests' pinned one.
+        // The real default policy (PaperGatePolicy.paperDefault()), not the tests' pinned one.
         Assistant skipping = AiServices.create(Assistant.class, TestSupport.chatModelBuilder().skipPolicy(null).build());
         Assistant dense = AiServices.create(Assistant.class, TestSupport.chatModelBuilder().skipPolicy(null).skipEnabled(false).build());
 

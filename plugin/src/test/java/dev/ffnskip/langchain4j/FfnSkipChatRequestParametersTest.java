@@ -6,14 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ffnskip.jlama.gate.FixedLayerSkip;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.GateSettings;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Merging and validation of the request parameters (no model needed). */
 class FfnSkipChatRequestParametersTest {
-    private static final SkipPolicy BASE = SkipPolicy.paperDefault();
+    private static final PaperGatePolicy BASE = PaperGatePolicy.paperDefault();
     private static final GatePolicy CALIBRATED = new FixedLayerSkip(java.util.Set.of(3), 1);
 
     @Test
@@ -58,7 +58,7 @@ class FfnSkipChatRequestParametersTest {
 
     @Test
     void aWholePolicyReplacesEarlierKnobsAndLaterKnobsSelectThePaperGate() {
-        SkipPolicy custom = SkipPolicy.builder().threshold(0.95).protectFirst(3).build();
+        PaperGatePolicy custom = PaperGatePolicy.builder().threshold(0.95).protectFirst(3).build();
         FfnSkipChatRequestParameters merged = FfnSkipChatRequestParameters.builder().skipThreshold(0.5).warmupTokens(9).build()
             .overrideWith(FfnSkipChatRequestParameters.builder().skipPolicy(custom).build());
         assertThat(merged.skipThreshold()).isNull();

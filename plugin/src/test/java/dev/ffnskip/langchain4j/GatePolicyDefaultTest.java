@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.testing.TestModels;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -34,7 +34,7 @@ class GatePolicyDefaultTest {
     @Test
     void paperGateKnobsSelectThePaperGateAndSkipEnabledSwitchesTheDefault() {
         FfnSkipChatModel paper = FfnSkipChatModel.builder().model(TestModels.skipbench()).skipThreshold(0.97).build();
-        assertThat(paper.defaultGatePolicy()).isEqualTo(SkipPolicy.paperDefault().toBuilder().threshold(0.97).build());
+        assertThat(paper.defaultGatePolicy()).isEqualTo(PaperGatePolicy.paperDefault().toBuilder().threshold(0.97).build());
 
         FfnSkipChatModel dense = FfnSkipChatModel.builder().model(TestModels.skipbench()).skipEnabled(false).temperature(0.0).maxTokens(16).build();
         assertThat(dense.defaultGatePolicy()).isEqualTo(GatePolicy.DENSE);
@@ -47,6 +47,6 @@ class GatePolicyDefaultTest {
             .messages(UserMessage.from("What is the first verse of Genesis?"))
             .parameters(FfnSkipChatRequestParameters.builder().skipThreshold(0.9).build())
             .build());
-        assertThat(((FfnSkipChatResponseMetadata) knob.metadata()).skipPolicy()).isEqualTo(SkipPolicy.paperDefault().toBuilder().threshold(0.9).build().describe());
+        assertThat(((FfnSkipChatResponseMetadata) knob.metadata()).skipPolicy()).isEqualTo(PaperGatePolicy.paperDefault().toBuilder().threshold(0.9).build().describe());
     }
 }

@@ -3,7 +3,7 @@ package dev.ffnskip.langchain4j;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tjake.jlama.safetensors.DType;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.testing.SharedAssets;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
@@ -43,9 +43,9 @@ final class TestSupport {
 
     /**
      * The paper's gate with this project's measured parameters, spelled out so that the exact answers the tests expect do
-     * not move if {@link SkipPolicy#defaults()} is recalibrated. (FactoidAiServicesTest uses the real default.)
+     * not move if {@link PaperGatePolicy#defaults()} is recalibrated. (FactoidAiServicesTest uses the real default.)
      */
-    static final SkipPolicy POLICY = SkipPolicy.builder()
+    static final PaperGatePolicy POLICY = PaperGatePolicy.builder()
         .enabled(true)
         .threshold(0.98)
         .protectFirst(2)

@@ -7,7 +7,7 @@ import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.generate.DecodeSession;
 import dev.ffnskip.jlama.generate.GenerationStats;
 import dev.ffnskip.jlama.load.LoadOptions;
@@ -168,12 +168,12 @@ public final class BenchRunner {
                 if (config.chat()) {
                     String chatText = promptText(Math.max(1, config.promptTokens() - chatTemplateOverhead(ours)));
                     // disabled; protect 0+0 because the chat model validates even a disabled policy against the depth (tiny has 4 layers)
-                    SkipPolicy disabled = SkipPolicy.builder().enabled(false).protectFirst(0).protectLast(0).build();
+                    PaperGatePolicy disabled = PaperGatePolicy.builder().enabled(false).protectFirst(0).protectLast(0).build();
                     FfnSkipChatModel off = chatModel(ours, disabled, config.decodeSteps());
                     chatModels.add(off);
                     variants.add(new Variant(CHAT_GATE_OFF, "chat", 0, disabled.describe(), round -> chat(off, chatText, layers, round, chatPromptTokens), new ArrayList<>()));
                     for (double s : config.skipRatios()) {
-                        SkipPolicy effective = ForcedSkip.asSkipPolicy(s, layers);
+                        PaperGatePolicy effective = ForcedSkip.asSkipPolicy(s, layers);
                         FfnSkipChatModel m = chatModel(ours, effective, config.decodeSteps());
                         chatModels.add(m);
                         variants.add(new Variant(chatKey(s), "chat", s, effective.describe() + " (skips " + ForcedSkip.skippedPerStep(s, layers) + " middle layers per step)",
@@ -252,7 +252,7 @@ public final class BenchRunner {
         return new Sample(round, r.promptTimeMs * 1_000_000L, promptIds, r.generateTimeMs * 1_000_000L, r.generatedTokens, 0, model.getConfig().numberOfLayers, System.nanoTime() - start);
     }
 
-    private static FfnSkipChatModel chatModel(FfnSkipModel model, SkipPolicy policy, int decodeSteps) {
+    private static FfnSkipChatModel chatModel(FfnSkipModel model, PaperGatePolicy policy, int decodeSteps) {
         // n tokens cost n - 1 decode steps; temperature 0 (the default would be Jlama's 0.3)
         return FfnSkipChatModel.builder().model(model).skipPolicy(policy).temperature(0.0).maxTokens(decodeSteps + 1).build();
     }

@@ -3,7 +3,7 @@ package dev.ffnskip.eval.bench;
 import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.LayerAction;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -17,7 +17,7 @@ import java.util.Locale;
  * s = 0.3, steps alternate between 4 and 5 skipped FFNs instead of always {@code round(0.3 x 16) = 5}). Like the
  * adaptive gate it asks for the cosine of every computed FFN, so the measured cost includes the gate signal.
  *
- * <p>{@link #asSkipPolicy} is the same idea for the LangChain4j chat model, whose builder takes a {@link SkipPolicy}:
+ * <p>{@link #asSkipPolicy} is the same idea for the LangChain4j chat model, whose builder takes a {@link PaperGatePolicy}:
  * the adaptive gate with a threshold that the layer just before the skipped block always meets and a per-token cap,
  * which skips {@code round(s L)} middle layers per step.
  */
@@ -84,22 +84,22 @@ public final class ForcedSkip {
     }
 
     /**
-     * An adaptive-gate {@link SkipPolicy} that skips {@code round(ratio x layers)} middle layers per step on any model:
+     * An adaptive-gate {@link PaperGatePolicy} that skips {@code round(ratio x layers)} middle layers per step on any model:
      * the layer before the block saturates every token (threshold 1e-30, i.e. any non-negative cosine), no other layer
      * can, and the per-token cap stops the skipping at the end of the block. When {@code ratio} is too small to skip a
      * whole layer per step, the gate still runs (cosines measured) but no layer ever saturates a token.
      */
-    public static SkipPolicy asSkipPolicy(double ratio, int layers) {
+    public static PaperGatePolicy asSkipPolicy(double ratio, int layers) {
         int count = skippedPerStep(ratio, layers);
         if (count == 0) {
             List<Double> never = Collections.nCopies(layers, Double.POSITIVE_INFINITY);
-            return SkipPolicy.builder().threshold(1.0).layerThresholds(never).protectFirst(0).protectLast(0).warmupTokens(0).build();
+            return PaperGatePolicy.builder().threshold(1.0).layerThresholds(never).protectFirst(0).protectLast(0).warmupTokens(0).build();
         }
         if (count >= layers - 1) throw new IllegalArgumentException("cannot skip " + count + " of " + layers + " layers with a saturating layer before them");
         int start = Math.max(1, (layers - count) / 2);
         List<Double> thresholds = new ArrayList<>();
         for (int l = 0; l < layers; l++) thresholds.add(l == start - 1 ? 1e-30 : Double.POSITIVE_INFINITY);
-        return SkipPolicy.builder()
+        return PaperGatePolicy.builder()
             .protectFirst(start)
             .protectLast(layers - start - count)
             .warmupTokens(0)

@@ -16,7 +16,7 @@ import dev.ffnskip.jlama.gate.FixedLayerSkip;
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.LayerwiseSkipPolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -53,7 +53,7 @@ import picocli.CommandLine.Spec;
  * reaches its own q-quantile of the dense cosines (per-layer normalised thresholds), each with warm-up w; (4) all
  * candidates decode every calibration item after one shared prefill, and the one that meets the criterion with the
  * most realized skip (or, with a target, reaches it with the least loss) is written as policy JSON. The paper family
- * searches the single threshold and warm-up of {@link SkipPolicy} (protect 2+2) the same way.
+ * searches the single threshold and warm-up of {@link PaperGatePolicy} (protect 2+2) the same way.
  */
 @Command(name = "calibrate", mixinStandardHelpOptions = true, sortOptions = false,
     description = {

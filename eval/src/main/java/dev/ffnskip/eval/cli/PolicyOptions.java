@@ -5,7 +5,7 @@ import dev.ffnskip.eval.run.Policies.Mode;
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.GateSettings;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -44,8 +44,8 @@ public final class PolicyOptions {
     /** @param modelDefault the model's default gate ({@code FfnSkipModel.defaultPolicy()}), used for plain {@code --mode skip} */
     public GatePolicy policy(GatePolicy modelDefault, int layers) {
         Mode m = mode();
-        int pf = protectFirst != null ? protectFirst : SkipPolicy.DEFAULT_PROTECT_FIRST;
-        int pl = protectLast != null ? protectLast : SkipPolicy.DEFAULT_PROTECT_LAST;
+        int pf = protectFirst != null ? protectFirst : PaperGatePolicy.DEFAULT_PROTECT_FIRST;
+        int pl = protectLast != null ? protectLast : PaperGatePolicy.DEFAULT_PROTECT_LAST;
         if (m != Mode.SKIP && (threshold != null || policyFile != null)) throw new IllegalArgumentException("--threshold and --policy need --mode skip");
         if ((m == Mode.RANDOM || m == Mode.LAYERDROP) && targetSkip == null) throw new IllegalArgumentException("--mode " + m.label() + " needs --target-skip S");
         return switch (m) {

@@ -10,7 +10,7 @@ import dev.ffnskip.eval.run.Runner;
 import dev.ffnskip.eval.task.Task;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.LayerwiseSkipPolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -167,15 +167,15 @@ public final class SuiteCommand implements Callable<Integer> {
         if (gated == 0) return null;
         double ratio = c.path("ffn_skipped").asDouble() / ((double) gated * layers);
         int pf, pl, warmup = gate.denseWarmupSteps();
-        if (gate instanceof SkipPolicy p) {
+        if (gate instanceof PaperGatePolicy p) {
             pf = p.protectFirst();
             pl = p.protectLast();
         } else if (gate instanceof LayerwiseSkipPolicy p && !p.skipLayers().isEmpty()) {
             pf = p.skipLayers().stream().mapToInt(Integer::intValue).min().getAsInt();
             pl = layers - 1 - p.skipLayers().stream().mapToInt(Integer::intValue).max().getAsInt();
         } else {
-            pf = SkipPolicy.DEFAULT_PROTECT_FIRST;
-            pl = SkipPolicy.DEFAULT_PROTECT_LAST;
+            pf = PaperGatePolicy.DEFAULT_PROTECT_FIRST;
+            pl = PaperGatePolicy.DEFAULT_PROTECT_LAST;
         }
         ratio = Math.min(ratio, (double) (layers - pf - pl) / layers);
         return switch (Policies.Mode.parse(mode)) {

@@ -1,6 +1,6 @@
 package dev.ffnskip.eval.run;
 
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.util.Locale;
 
 /** The evaluation modes and the gate policies they run. */
@@ -27,8 +27,8 @@ public final class Policies {
     }
 
     /** The paper's single-threshold gate (protect 2+2, warm-up 2, no cap) at threshold {@code t}. */
-    public static SkipPolicy paper(double threshold) {
-        return SkipPolicy.paperDefault().toBuilder().threshold(threshold).build();
+    public static PaperGatePolicy paper(double threshold) {
+        return PaperGatePolicy.paperDefault().toBuilder().threshold(threshold).build();
     }
 
     /**

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.LayerAction;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,7 +41,7 @@ class ForcedSkipTest {
     @Test
     void chatSkipPolicySkipsTheRoundedMiddleBlockWhenTheLayerBeforeItSaturates() {
         for (double s : new double[] { 0.1, 0.2, 0.3, 0.4, 0.5 }) {
-            SkipPolicy policy = ForcedSkip.asSkipPolicy(s, 16);
+            PaperGatePolicy policy = ForcedSkip.asSkipPolicy(s, 16);
             FfnGate gate = policy.newGate(16);
             gate.beginStep(0);
             List<Integer> skipped = new ArrayList<>();
@@ -56,7 +56,7 @@ class ForcedSkipTest {
             assertThat(skipped.get(count - 1)).isEqualTo(start + count - 1);
         }
         // Too small to skip a layer per step: the gate runs and measures, but no cosine ever saturates a token.
-        SkipPolicy never = ForcedSkip.asSkipPolicy(0.01, 16);
+        PaperGatePolicy never = ForcedSkip.asSkipPolicy(0.01, 16);
         assertThat(never.mayDeviateFromDense()).isTrue();
         FfnGate gate = never.newGate(16);
         for (int step = 0; step < 4; step++) {

@@ -8,7 +8,7 @@ import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.gate.LayerwiseSkipPolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +29,8 @@ class GatePoliciesJsonTest {
         perLayer.set(3, Double.POSITIVE_INFINITY);
         List<GatePolicy> policies = List.of(
             GatePolicy.DENSE,
-            SkipPolicy.paperDefault(),
-            SkipPolicy.paperDefault().toBuilder().threshold(0.95).warmupTokens(0).maxSkipFraction(0.25).layerThresholds(perLayer).build(),
+            PaperGatePolicy.paperDefault(),
+            PaperGatePolicy.paperDefault().toBuilder().threshold(0.95).warmupTokens(0).maxSkipFraction(0.25).layerThresholds(perLayer).build(),
             new LayerwiseSkipPolicy(16, perLayer, Set.of(4, 5, 9), 1, 3),
             new dev.ffnskip.jlama.gate.FixedLayerSkip(Set.of(11, 12, 13), 2)
         );
@@ -50,13 +50,13 @@ class GatePoliciesJsonTest {
         assertThat(BaselinePolicies.read(file)).isEqualTo(random);
         assertThatThrownBy(() -> GatePolicies.read(file)).hasMessageContaining("unknown policy type \"random\"");
         assertThatThrownBy(() -> GatePolicies.toJson(random)).hasMessageContaining("No JSON form");
-        assertThat(BaselinePolicies.toJson(SkipPolicy.paperDefault())).isEqualTo(GatePolicies.toJson(SkipPolicy.paperDefault()));
+        assertThat(BaselinePolicies.toJson(PaperGatePolicy.paperDefault())).isEqualTo(GatePolicies.toJson(PaperGatePolicy.paperDefault()));
     }
 
     @Test
     void extraTopLevelFieldsAreIgnoredAndMissingSkipFieldsTakeDefaults() {
         GatePolicy p = GatePolicies.parse("{\"type\":\"skip\",\"threshold\":0.97,\"calibration\":{\"target\":0.25}}");
-        assertThat(p).isEqualTo(SkipPolicy.paperDefault().toBuilder().threshold(0.97).build());
+        assertThat(p).isEqualTo(PaperGatePolicy.paperDefault().toBuilder().threshold(0.97).build());
     }
 
     @Test
@@ -125,7 +125,7 @@ class GatePoliciesJsonTest {
         assertThat(skipped).containsExactly(4, 5);
         assertThatThrownBy(() -> policy.newGate(9)).hasMessageContaining("8 layers");
         // the paper gate in this form
-        LayerwiseSkipPolicy paper = LayerwiseSkipPolicy.of(SkipPolicy.paperDefault(), 16);
+        LayerwiseSkipPolicy paper = LayerwiseSkipPolicy.of(PaperGatePolicy.paperDefault(), 16);
         assertThat(paper.skipLayers()).containsExactlyInAnyOrder(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
         assertThat(paper.maxSkipsPerToken()).isEqualTo(16);
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.ffnskip.examples.server.OpenAiServer;
 import dev.ffnskip.jlama.FfnSkipModel;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.load.ModelLoadException;
 import dev.ffnskip.langchain4j.ContextLengthExceededException;
 import dev.ffnskip.langchain4j.FfnSkipChatModel;
@@ -108,13 +108,13 @@ class BadInputMatrixTest {
             load("unsupported architecture", () -> variant("gpt2", "config.json", config().replace("\"llama\"", "\"gpt2\"")), ModelLoadException.class, "Unsupported architecture 'gpt2'"),
             load("dtype Jlama cannot load", () -> weights("f64", "{\"model.norm.weight\": {\"dtype\": \"F64\", \"shape\": [384], \"data_offsets\": [0, 3072]}}", 3072), ModelLoadException.class, "F64"),
             // Skip policy
-            Arguments.of("threshold 0", (Action) () -> SkipPolicy.builder().threshold(0).build(), Expected.error(IllegalArgumentException.class, "threshold must be in (0, 1]")),
+            Arguments.of("threshold 0", (Action) () -> PaperGatePolicy.builder().threshold(0).build(), Expected.error(IllegalArgumentException.class, "threshold must be in (0, 1]")),
             Arguments.of("threshold above 1", (Action) () -> FfnSkipChatModel.builder().model(model).skipThreshold(1.2).build(), Expected.error(IllegalArgumentException.class, "skipThreshold must be in (0, 1], was 1.2")),
-            Arguments.of("negative warm-up", (Action) () -> SkipPolicy.builder().warmupTokens(-1).build(), Expected.error(IllegalArgumentException.class, "warmupTokens must be >= 0")),
+            Arguments.of("negative warm-up", (Action) () -> PaperGatePolicy.builder().warmupTokens(-1).build(), Expected.error(IllegalArgumentException.class, "warmupTokens must be >= 0")),
             Arguments.of("protected layers >= depth", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().protectFirst(8).protectLast(8).build()), Expected.error(InvalidRequestException.class, "protected layers")),
             Arguments.of("cap outside [0, 1]", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().maxSkipFraction(1.5).build()), Expected.error(IllegalArgumentException.class, "maxSkipFraction")),
             Arguments.of("builder: dense and a knob", (Action) () -> FfnSkipChatModel.builder().model(model).skipEnabled(false).skipThreshold(0.9).build(), Expected.error(IllegalArgumentException.class, "dense cannot be combined with threshold")),
-            Arguments.of("builder: policy and a knob", (Action) () -> FfnSkipChatModel.builder().model(model).gatePolicy(SkipPolicy.paperDefault()).warmupTokens(1).build(), Expected.error(IllegalArgumentException.class, "not both")),
+            Arguments.of("builder: policy and a knob", (Action) () -> FfnSkipChatModel.builder().model(model).gatePolicy(PaperGatePolicy.paperDefault()).warmupTokens(1).build(), Expected.error(IllegalArgumentException.class, "not both")),
             Arguments.of("request: dense and a knob", (Action) () -> chatWith(FfnSkipChatRequestParameters.builder().skipEnabled(false).warmupTokens(0).build()), Expected.error(IllegalArgumentException.class, "dense cannot be combined with warmupTokens")),
             // Chat requests
             Arguments.of("prompt longer than the context", (Action) () -> chat.chat(UserMessage.from("word ".repeat(3000))), Expected.error(ContextLengthExceededException.class, "does not fit the model's context window")),

@@ -22,7 +22,7 @@ import java.util.TreeSet;
  * report, ...) are ignored by the reader. Types and fields (snake_case):
  * <ul>
  *   <li>{@code dense}: no fields.</li>
- *   <li>{@code skip} ({@link SkipPolicy}): {@code enabled, threshold, protect_first, protect_last, warmup_tokens,
+ *   <li>{@code skip} ({@link PaperGatePolicy}): {@code enabled, threshold, protect_first, protect_last, warmup_tokens,
  *       max_skip_fraction, layer_thresholds} (array, one per layer; {@code null} = never saturates); missing fields
  *       take the builder defaults.</li>
  *   <li>{@code layerwise} ({@link LayerwiseSkipPolicy}): {@code cosine_thresholds} (array, {@code null} = never
@@ -79,7 +79,7 @@ public final class GatePolicies {
         ObjectNode o = JSON.createObjectNode();
         if (policy == GatePolicy.DENSE) {
             o.put("type", "dense");
-        } else if (policy instanceof SkipPolicy p) {
+        } else if (policy instanceof PaperGatePolicy p) {
             o.put("type", "skip");
             o.put("enabled", p.enabled());
             o.put("threshold", p.threshold());
@@ -123,7 +123,7 @@ public final class GatePolicies {
         return switch (type) {
             case "dense" -> GatePolicy.DENSE;
             case "skip" -> {
-                SkipPolicy.Builder b = SkipPolicy.builder();
+                PaperGatePolicy.Builder b = PaperGatePolicy.builder();
                 if (o.has("enabled")) b.enabled(bool(o, "enabled"));
                 if (o.has("threshold")) b.threshold(number(o, "threshold"));
                 if (o.has("protect_first")) b.protectFirst(integer(o, "protect_first"));

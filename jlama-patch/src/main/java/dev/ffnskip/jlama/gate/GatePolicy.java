@@ -2,7 +2,7 @@ package dev.ffnskip.jlama.gate;
 
 /**
  * An immutable description of how decode steps choose {@link LayerAction}s; creates a fresh {@link FfnGate} per
- * generation. {@link SkipPolicy} is the paper's FFN-SkipLLM gate, {@link LayerwiseSkipPolicy} the calibrated layerwise
+ * generation. {@link PaperGatePolicy} is the paper's FFN-SkipLLM gate, {@link LayerwiseSkipPolicy} the calibrated layerwise
  * gate, {@link ChannelSkipPolicy} channel skipping; the eval harness adds its baselines.
  */
 public interface GatePolicy {

@@ -14,7 +14,7 @@ import java.util.OptionalInt;
  *   <li>A {@code policy} (a calibrated or hand-written gate, e.g. a file from {@code eval calibrate}) runs as given;
  *       it cannot be combined with paper-gate knobs.</li>
  *   <li>Paper-gate knobs ({@code threshold}, {@code protectFirst}, {@code protectLast}, {@code warmupTokens},
- *       {@code maxSkipFraction}) select the paper's gate ({@link SkipPolicy#paperDefault()}) with those values.</li>
+ *       {@code maxSkipFraction}) select the paper's gate ({@link PaperGatePolicy#paperDefault()}) with those values.</li>
  *   <li>Nothing selects the model's default ({@code FfnSkipModel.defaultPolicy()}: its calibration, else dense).</li>
  * </ol>
  * Conflicts are an {@link IllegalArgumentException} naming both settings. Settings given for one request are laid
@@ -83,8 +83,8 @@ public record GateSettings(
         );
     }
 
-    private static SkipPolicy paperGate(OptionalDouble threshold, OptionalInt protectFirst, OptionalInt protectLast, OptionalInt warmupTokens, OptionalDouble maxSkipFraction) {
-        SkipPolicy.Builder b = SkipPolicy.paperDefault().toBuilder();
+    private static PaperGatePolicy paperGate(OptionalDouble threshold, OptionalInt protectFirst, OptionalInt protectLast, OptionalInt warmupTokens, OptionalDouble maxSkipFraction) {
+        PaperGatePolicy.Builder b = PaperGatePolicy.paperDefault().toBuilder();
         threshold.ifPresent(b::threshold);
         protectFirst.ifPresent(b::protectFirst);
         protectLast.ifPresent(b::protectLast);

@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * {@code maxSkipsPerToken} per token. Attention always runs. The first {@code warmupTokens} decode steps and the
  * prefill are dense.
  *
- * <p>The differences to {@link SkipPolicy}: the thresholds are per layer (a layer whose cosines are high for every
+ * <p>The differences to {@link PaperGatePolicy}: the thresholds are per layer (a layer whose cosines are high for every
  * token needs a higher bar than one whose cosines are usually low; {@code +Infinity} = the layer never saturates a
  * token), and the skippable layers are an explicit set instead of a contiguous middle range, so layers whose FFN
  * matters for the output can stay dense while their neighbours skip. Both are chosen by the eval harness's
@@ -50,7 +50,7 @@ public record LayerwiseSkipPolicy(
         if (cosineThresholds.size() != numLayers) {
             throw new IllegalArgumentException("cosineThresholds has " + cosineThresholds.size() + " entries for " + numLayers + " layers");
         }
-        SkipPolicy.requireThresholds("cosineThresholds", cosineThresholds);
+        PaperGatePolicy.requireThresholds("cosineThresholds", cosineThresholds);
         skipLayers = Collections.unmodifiableSortedSet(new TreeSet<>(skipLayers));
         for (int l : skipLayers) {
             if (l < 0 || l >= numLayers) throw new IllegalArgumentException("skip layer " + l + " outside 0.." + (numLayers - 1));
@@ -60,7 +60,7 @@ public record LayerwiseSkipPolicy(
     }
 
     /** The paper's gate expressed in this form: one threshold everywhere, the middle layers skippable. */
-    public static LayerwiseSkipPolicy of(SkipPolicy p, int numLayers) {
+    public static LayerwiseSkipPolicy of(PaperGatePolicy p, int numLayers) {
         p.validateFor(numLayers);
         Double[] t = new Double[numLayers];
         Set<Integer> skip = new TreeSet<>();

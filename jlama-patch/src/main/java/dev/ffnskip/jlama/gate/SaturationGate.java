@@ -1,7 +1,7 @@
 package dev.ffnskip.jlama.gate;
 
 /**
- * The saturation gate of {@link SkipPolicy} and {@link LayerwiseSkipPolicy}: per token, a computed FFN whose cosine
+ * The saturation gate of {@link PaperGatePolicy} and {@link LayerwiseSkipPolicy}: per token, a computed FFN whose cosine
  * reaches its layer's threshold saturates the token, and then the following skippable layers skip their FFN, at most
  * {@code maxSkips} per token, after {@code warmupTokens} dense steps. Sticky (the paper's trigger): the token stays
  * saturated; not sticky: a computed FFN below its threshold clears the saturation again.
@@ -26,7 +26,7 @@ final class SaturationGate implements FfnGate {
     }
 
     /** The paper's gate: one threshold (or per-layer ones), the middle layers skippable, sticky. */
-    static SaturationGate of(SkipPolicy policy, int numLayers) {
+    static SaturationGate of(PaperGatePolicy policy, int numLayers) {
         float[] thresholds = new float[numLayers];
         boolean[] skippable = new boolean[numLayers];
         for (int l = 0; l < numLayers; l++) {

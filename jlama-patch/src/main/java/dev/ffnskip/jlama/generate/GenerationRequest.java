@@ -1,7 +1,7 @@
 package dev.ffnskip.jlama.generate;
 
 import dev.ffnskip.jlama.gate.GatePolicy;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import java.util.List;
 import java.util.Objects;
 
@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param seed sampling seed, or null for a random one
  * @param stopSequences text that ends the generation when it appears; it is not part of the returned text
  * @param gate how decode steps skip FFNs ({@link GatePolicy#DENSE}, a calibrated policy, the paper's
- *     {@link SkipPolicy} ...), or null for the model's default ({@code FfnSkipModel.defaultPolicy()})
+ *     {@link PaperGatePolicy} ...), or null for the model's default ({@code FfnSkipModel.defaultPolicy()})
  * @param recordSteps keep per-step skipped layers and cosines in the statistics (tests, eval)
  * @param constraint restricts the tokens that may be generated (structured output), or null for none
  */

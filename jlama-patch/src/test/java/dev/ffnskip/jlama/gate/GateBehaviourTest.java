@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** The gate's contract on the real 16-layer model. */
 class GateBehaviourTest {
     /** Every computed FFN has cos >= this, so every token saturates at layer 0. */
-    private static final SkipPolicy ALWAYS_SATURATED = SkipPolicy.builder().threshold(1e-9).protectFirst(2).protectLast(2).warmupTokens(3).build();
+    private static final PaperGatePolicy ALWAYS_SATURATED = PaperGatePolicy.builder().threshold(1e-9).protectFirst(2).protectLast(2).warmupTokens(3).build();
     private static FfnSkipModel model;
     private static int[] prompt;
 
@@ -54,7 +54,7 @@ class GateBehaviourTest {
 
     @Test
     void capLimitsSkipsPerTokenExactly() {
-        SkipPolicy capped = ALWAYS_SATURATED.toBuilder().maxSkipFraction(0.25).build();
+        PaperGatePolicy capped = ALWAYS_SATURATED.toBuilder().maxSkipFraction(0.25).build();
         GenerationStats stats = generate(capped, 20).stats();
         for (int k = 3; k < stats.decodeSteps(); k++) {
             assertThat(stats.steps().get(k).skippedLayers()).as("step %d", k).containsExactly(2, 3, 4, 5);
@@ -110,7 +110,7 @@ class GateBehaviourTest {
             long total = 0;
             for (String q : questions) {
                 PromptContext p = model.promptSupport().orElseThrow().builder().addUserMessage(q).build();
-                GenerationStats s = model.generate(model.encode(p), GenerationRequest.builder().maxNewTokens(32).gate(SkipPolicy.builder().threshold(threshold).warmupTokens(0).build()).build()).stats();
+                GenerationStats s = model.generate(model.encode(p), GenerationRequest.builder().maxNewTokens(32).gate(PaperGatePolicy.builder().threshold(threshold).warmupTokens(0).build()).build()).stats();
                 skipped += s.ffnSkipped();
                 total += s.ffnTotal();
             }

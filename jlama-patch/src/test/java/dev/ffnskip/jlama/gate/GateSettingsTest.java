@@ -18,10 +18,10 @@ class GateSettingsTest {
     @Test
     void denseAndPolicyAndKnobsEachSelectTheirGate() {
         assertThat(GateSettings.ofDense().resolve(CALIBRATED)).isSameAs(GatePolicy.DENSE);
-        GatePolicy given = SkipPolicy.paperDefault().toBuilder().threshold(0.9).build();
+        GatePolicy given = PaperGatePolicy.paperDefault().toBuilder().threshold(0.9).build();
         assertThat(GateSettings.ofPolicy(given).resolve(CALIBRATED)).isSameAs(given);
         assertThat(GateSettings.NONE.withThreshold(0.95).withWarmupTokens(0).resolve(CALIBRATED))
-            .isEqualTo(SkipPolicy.paperDefault().toBuilder().threshold(0.95).warmupTokens(0).build());
+            .isEqualTo(PaperGatePolicy.paperDefault().toBuilder().threshold(0.95).warmupTokens(0).build());
     }
 
     @Test
@@ -37,13 +37,13 @@ class GateSettingsTest {
         GateSettings configured = GateSettings.NONE.withThreshold(0.9).withWarmupTokens(0);
         // a request knob replaces the same knob of a configured paper gate and keeps the others
         assertThat(GateSettings.NONE.withThreshold(0.97).over(configured).resolve(CALIBRATED))
-            .isEqualTo(SkipPolicy.paperDefault().toBuilder().threshold(0.97).warmupTokens(0).build());
+            .isEqualTo(PaperGatePolicy.paperDefault().toBuilder().threshold(0.97).warmupTokens(0).build());
         // a request's dense or policy replaces everything configured
         assertThat(GateSettings.ofDense().over(configured).resolve(CALIBRATED)).isSameAs(GatePolicy.DENSE);
         assertThat(GateSettings.ofPolicy(CALIBRATED).over(configured).resolve(GatePolicy.DENSE)).isSameAs(CALIBRATED);
         // an empty request keeps the configured settings; knobs over a configured policy select the paper gate
         assertThat(GateSettings.NONE.over(configured)).isEqualTo(configured);
         assertThat(GateSettings.NONE.withThreshold(0.99).over(GateSettings.ofPolicy(CALIBRATED)).resolve(GatePolicy.DENSE))
-            .isEqualTo(SkipPolicy.paperDefault().toBuilder().threshold(0.99).build());
+            .isEqualTo(PaperGatePolicy.paperDefault().toBuilder().threshold(0.99).build());
     }
 }

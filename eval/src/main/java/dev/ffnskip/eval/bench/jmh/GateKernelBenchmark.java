@@ -4,7 +4,7 @@ import com.github.tjake.jlama.tensor.FloatBufferTensor;
 import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.FixedLayerSkip;
 import dev.ffnskip.jlama.gate.LayerAction;
-import dev.ffnskip.jlama.gate.SkipPolicy;
+import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.model.GatedLlamaModel;
 import dev.ffnskip.jlama.model.ResidualCosine;
 import java.util.Random;
@@ -68,7 +68,7 @@ public class GateKernelBenchmark {
             hOut.set(x + 0.1f * (float) random.nextGaussian(), 0, i);
         }
         // the paper's gate: saturates at the third layer's cosine here, then skips layers 3..13
-        adaptive = SkipPolicy.builder().threshold(0.98).protectFirst(2).protectLast(2).warmupTokens(0).build().newGate(LAYERS);
+        adaptive = PaperGatePolicy.builder().threshold(0.98).protectFirst(2).protectLast(2).warmupTokens(0).build().newGate(LAYERS);
         fixed = FixedLayerSkip.middleLayers(LAYERS, 0.4, 0).newGate(LAYERS);
         for (int l = 0; l < LAYERS; l++) cosines[l] = l < 2 ? 0.9f : 0.99f;
     }

@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class SkipPolicyTest {
+class PaperGatePolicyTest {
     @Test
     void defaultsAreThePaperPolicyMeasuredOnSkipbench() {
-        SkipPolicy p = SkipPolicy.paperDefault();
+        PaperGatePolicy p = PaperGatePolicy.paperDefault();
         assertThat(p.enabled()).isTrue();
         assertThat(p.threshold()).isEqualTo(0.98);
         assertThat(p.protectFirst()).isEqualTo(2);
@@ -24,39 +24,39 @@ class SkipPolicyTest {
     @ParameterizedTest
     @ValueSource(doubles = { 0.0, -0.1, 1.0000001, 1.5, Double.NaN })
     void thresholdOutsideUnitIntervalIsRejected(double threshold) {
-        assertThatThrownBy(() -> SkipPolicy.builder().threshold(threshold).build())
+        assertThatThrownBy(() -> PaperGatePolicy.builder().threshold(threshold).build())
             .isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining("threshold must be in (0, 1]");
     }
 
     @Test
     void negativeCountsAndCapsOutsideUnitIntervalAreRejected() {
-        assertThatThrownBy(() -> SkipPolicy.builder().warmupTokens(-1).build()).hasMessageContaining("warmupTokens must be >= 0");
-        assertThatThrownBy(() -> SkipPolicy.builder().protectFirst(-1).build()).hasMessageContaining("protectFirst must be >= 0");
-        assertThatThrownBy(() -> SkipPolicy.builder().protectLast(-2).build()).hasMessageContaining("protectLast must be >= 0");
-        assertThatThrownBy(() -> SkipPolicy.builder().maxSkipFraction(1.5).build()).hasMessageContaining("cap");
-        assertThatThrownBy(() -> SkipPolicy.builder().maxSkipFraction(-0.1).build()).hasMessageContaining("cap");
+        assertThatThrownBy(() -> PaperGatePolicy.builder().warmupTokens(-1).build()).hasMessageContaining("warmupTokens must be >= 0");
+        assertThatThrownBy(() -> PaperGatePolicy.builder().protectFirst(-1).build()).hasMessageContaining("protectFirst must be >= 0");
+        assertThatThrownBy(() -> PaperGatePolicy.builder().protectLast(-2).build()).hasMessageContaining("protectLast must be >= 0");
+        assertThatThrownBy(() -> PaperGatePolicy.builder().maxSkipFraction(1.5).build()).hasMessageContaining("cap");
+        assertThatThrownBy(() -> PaperGatePolicy.builder().maxSkipFraction(-0.1).build()).hasMessageContaining("cap");
     }
 
     @Test
     void protectedLayersMustLeaveSomethingToSkip() {
-        SkipPolicy p = SkipPolicy.builder().protectFirst(8).protectLast(8).build();
+        PaperGatePolicy p = PaperGatePolicy.builder().protectFirst(8).protectLast(8).build();
         assertThatThrownBy(() -> p.newGate(16)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("protected layers");
-        assertThat(SkipPolicy.builder().protectFirst(8).protectLast(7).build().newGate(16)).isNotNull();
+        assertThat(PaperGatePolicy.builder().protectFirst(8).protectLast(7).build().newGate(16)).isNotNull();
     }
 
     @Test
     void perLayerThresholdsMustMatchDepthAndRange() {
-        SkipPolicy wrongSize = SkipPolicy.builder().layerThresholds(List.of(0.9, 0.9)).build();
+        PaperGatePolicy wrongSize = PaperGatePolicy.builder().layerThresholds(List.of(0.9, 0.9)).build();
         assertThatThrownBy(() -> wrongSize.newGate(16)).hasMessageContaining("layerThresholds has 2 entries");
-        assertThatThrownBy(() -> SkipPolicy.builder().layerThresholds(List.of(0.9, 0.0)).build()).hasMessageContaining("layerThresholds[1]");
+        assertThatThrownBy(() -> PaperGatePolicy.builder().layerThresholds(List.of(0.9, 0.0)).build()).hasMessageContaining("layerThresholds[1]");
         List<Double> never = Collections.nCopies(16, Double.POSITIVE_INFINITY);
-        assertThat(SkipPolicy.builder().layerThresholds(never).build().thresholdFor(3)).isInfinite();
+        assertThat(PaperGatePolicy.builder().layerThresholds(never).build().thresholdFor(3)).isInfinite();
     }
 
     @Test
     void disabledPolicyIsDense() {
-        FfnGate gate = SkipPolicy.disabled().newGate(16);
+        FfnGate gate = PaperGatePolicy.disabled().newGate(16);
         gate.beginStep(10);
         gate.observe(0, 1f, 0f);
         for (int l = 0; l < 16; l++) assertThat(gate.action(l)).isEqualTo(LayerAction.COMPUTE);
@@ -64,7 +64,7 @@ class SkipPolicyTest {
 
     @Test
     void saturationIsStickyWithinATokenAndResetsForTheNext() {
-        FfnGate gate = SkipPolicy.builder().threshold(0.9).protectFirst(1).protectLast(1).warmupTokens(0).build().newGate(6);
+        FfnGate gate = PaperGatePolicy.builder().threshold(0.9).protectFirst(1).protectLast(1).warmupTokens(0).build().newGate(6);
         gate.beginStep(0);
         assertThat(gate.action(0)).isEqualTo(LayerAction.COMPUTE);
         gate.observe(0, 0.95f, 0f); // protected layer saturates the token

@@ -22,7 +22,7 @@ import java.util.Objects;
  * @param layerThresholds optional per-layer thresholds (empty = {@code threshold} everywhere); when present it has
  *     one entry per layer, each in (0, 1] or {@link Double#POSITIVE_INFINITY} for a layer that never saturates a token
  */
-public record SkipPolicy(
+public record PaperGatePolicy(
     boolean enabled,
     double threshold,
     int protectFirst,
@@ -38,7 +38,7 @@ public record SkipPolicy(
     public static final int DEFAULT_WARMUP_TOKENS = 2;
     public static final double NO_CAP = 1.0;
 
-    public SkipPolicy {
+    public PaperGatePolicy {
         if (!(threshold > 0.0 && threshold <= 1.0)) {
             throw new IllegalArgumentException("threshold must be in (0, 1], was " + threshold);
         }
@@ -67,12 +67,12 @@ public record SkipPolicy(
     }
 
     /** The paper's policy with the parameters this project measured on skipbench-28m: 0.98, protect 2+2, warm-up 2, no cap. */
-    public static SkipPolicy paperDefault() {
+    public static PaperGatePolicy paperDefault() {
         return builder().build();
     }
 
     /** Skipping switched off: the stock dense computation. */
-    public static SkipPolicy disabled() {
+    public static PaperGatePolicy disabled() {
         return builder().enabled(false).build();
     }
 
@@ -189,8 +189,8 @@ public record SkipPolicy(
             return this;
         }
 
-        public SkipPolicy build() {
-            return new SkipPolicy(enabled, threshold, protectFirst, protectLast, warmupTokens, maxSkipFraction, layerThresholds);
+        public PaperGatePolicy build() {
+            return new PaperGatePolicy(enabled, threshold, protectFirst, protectLast, warmupTokens, maxSkipFraction, layerThresholds);
         }
     }
 }
