@@ -2,6 +2,7 @@ package dev.ffnskip.testing;
 
 import com.github.tjake.jlama.safetensors.DType;
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.kernels.DecodeKernels;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.load.ModelLoader;
 import dev.ffnskip.jlama.load.StockJlama;
@@ -22,19 +23,27 @@ public final class TestModels {
         F32(DType.F32, false),
         /** Weights as stored, Jlama's default I8 request (BF16 activations for BF16 weights). */
         STORED(DType.I8, false),
-        /** Pre-quantized Q4 weights with I8 activations where Jlama supports them. */
-        Q4(DType.I8, true);
+        /** Pre-quantized Q4 weights with I8 activations where Jlama supports them, on Jlama's kernels (the stock-parity path). */
+        Q4(DType.I8, true, DecodeKernels.STOCK),
+        /** The same weights and activations with decode on our native kernel (the default for users). */
+        Q4_NATIVE(DType.I8, true, DecodeKernels.NATIVE);
 
         final DType working;
         final boolean q4;
+        final DecodeKernels kernels;
 
         Precision(DType working, boolean q4) {
+            this(working, q4, DecodeKernels.STOCK);
+        }
+
+        Precision(DType working, boolean q4, DecodeKernels kernels) {
             this.working = working;
             this.q4 = q4;
+            this.kernels = kernels;
         }
 
         public LoadOptions options() {
-            return LoadOptions.builder().workingQuantizationType(working).quantizeToQ4(q4).cacheDirectory(cacheDir()).build();
+            return LoadOptions.builder().workingQuantizationType(working).quantizeToQ4(q4).decodeKernels(kernels).cacheDirectory(cacheDir()).build();
         }
     }
 

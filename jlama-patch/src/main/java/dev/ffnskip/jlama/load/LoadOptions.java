@@ -1,6 +1,7 @@
 package dev.ffnskip.jlama.load;
 
 import com.github.tjake.jlama.safetensors.DType;
+import dev.ffnskip.jlama.kernels.DecodeKernels;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Set;
@@ -19,6 +20,8 @@ import java.util.Set;
  *     F32 x Q4 kernel (about 29% of a Llama-3.2-1B decode step on 2 cores); quantized, the head runs the Q4 x I8
  *     kernel. Off by default: the logits then differ from stock Jlama's by the activation rounding, so gate-off
  *     output is no longer guaranteed token-identical to stock. No effect when activations stay float32.
+ * @param decodeKernels the kernels of single-token products ({@link DecodeKernels}); {@link DecodeKernels#NATIVE}
+ *     (the default, or {@code -Dffnskip.kernels}) runs Q4 x I8 decode matmuls, the head included, on our kernel
  */
 public record LoadOptions(
     DType workingQuantizationType,
@@ -26,13 +29,15 @@ public record LoadOptions(
     Path cacheDirectory,
     Integer threadCount,
     Path workingDirectory,
-    boolean quantizeHeadInput
+    boolean quantizeHeadInput,
+    DecodeKernels decodeKernels
 ) {
     private static final Set<DType> WORKING_TYPES = Set.of(DType.I8, DType.BF16, DType.F32);
 
     public LoadOptions {
         Objects.requireNonNull(workingQuantizationType, "workingQuantizationType");
         Objects.requireNonNull(cacheDirectory, "cacheDirectory");
+        Objects.requireNonNull(decodeKernels, "decodeKernels");
         if (!WORKING_TYPES.contains(workingQuantizationType)) {
             throw new IllegalArgumentException("workingQuantizationType must be one of I8, BF16, F32, was " + workingQuantizationType);
         }
@@ -60,7 +65,8 @@ public record LoadOptions(
             .cacheDirectory(cacheDirectory)
             .threadCount(threadCount)
             .workingDirectory(workingDirectory)
-            .quantizeHeadInput(quantizeHeadInput);
+            .quantizeHeadInput(quantizeHeadInput)
+            .decodeKernels(decodeKernels);
     }
 
     public static final class Builder {
@@ -70,6 +76,7 @@ public record LoadOptions(
         private Integer threadCount;
         private Path workingDirectory;
         private boolean quantizeHeadInput;
+        private DecodeKernels decodeKernels = DecodeKernels.configured();
 
         private Builder() {}
 
@@ -104,8 +111,14 @@ public record LoadOptions(
             return this;
         }
 
+        /** See {@link LoadOptions#decodeKernels()}. */
+        public Builder decodeKernels(DecodeKernels kernels) {
+            this.decodeKernels = kernels;
+            return this;
+        }
+
         public LoadOptions build() {
-            return new LoadOptions(workingQuantizationType, quantizeToQ4, cacheDirectory, threadCount, workingDirectory, quantizeHeadInput);
+            return new LoadOptions(workingQuantizationType, quantizeToQ4, cacheDirectory, threadCount, workingDirectory, quantizeHeadInput, decodeKernels);
         }
     }
 }

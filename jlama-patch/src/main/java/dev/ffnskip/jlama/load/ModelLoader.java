@@ -96,7 +96,8 @@ public final class ModelLoader {
                 DType.F32,
                 prepared.workingQuantizationType(),
                 prepared.modelQuantization(),
-                options.quantizeHeadInput()
+                options.quantizeHeadInput(),
+                options.decodeKernels()
             );
         } catch (IOException e) {
             throw new ModelLoadException("Cannot load " + dir + ": " + e.getMessage(), e);

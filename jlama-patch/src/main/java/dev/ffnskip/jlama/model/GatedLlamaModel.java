@@ -16,14 +16,22 @@ import com.github.tjake.jlama.safetensors.WeightLoader;
 import com.github.tjake.jlama.safetensors.tokenizer.Tokenizer;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
+import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.ffnskip.jlama.gate.FfnGate;
 import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
+import dev.ffnskip.jlama.kernels.DecodeKernels;
+import dev.ffnskip.jlama.kernels.NativeQ4Kernel;
+import dev.ffnskip.jlama.kernels.Q4DecodeMatmul;
 import dev.ffnskip.jlama.kernels.WorkerTeam;
 import dev.ffnskip.jlama.model.LayerWeights.Tensor;
-import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Jlama's Llama model (also Mistral and Qwen2, which share its layer layout) with {@link GatedTransformerBlock}s and a
@@ -33,9 +41,16 @@ import java.util.stream.IntStream;
  * like every Jlama model it shares scratch buffers between calls, so one generation runs at a time.
  */
 public final class GatedLlamaModel extends LlamaModel {
+    private static final Logger logger = LoggerFactory.getLogger(GatedLlamaModel.class);
     private final boolean quantizeHeadInput;
+    private final List<AbstractTensor> nativeWeights;
+    /** Single-row activations are quantized to I8 by us: Jlama keeps them float32 for this model's sizes. */
+    private final boolean quantizesDecodeRows;
 
-    /** @param quantizeHeadInput see {@link dev.ffnskip.jlama.load.LoadOptions#quantizeHeadInput()} */
+    /**
+     * @param quantizeHeadInput see {@link dev.ffnskip.jlama.load.LoadOptions#quantizeHeadInput()}
+     * @param decodeKernels see {@link dev.ffnskip.jlama.load.LoadOptions#decodeKernels()}
+     */
     public GatedLlamaModel(
         InferenceType inferenceType,
         Config config,
@@ -44,16 +59,48 @@ public final class GatedLlamaModel extends LlamaModel {
         DType workingDType,
         DType workingQType,
         Optional<DType> modelQType,
-        boolean quantizeHeadInput
+        boolean quantizeHeadInput,
+        DecodeKernels decodeKernels
     ) {
         super(inferenceType, config, weights, tokenizer, workingDType, workingQType, modelQType);
-        this.quantizeHeadInput = quantizeHeadInput
+        this.nativeWeights = adoptForNativeKernel(decodeKernels);
+        this.quantizesDecodeRows = !nativeWeights.isEmpty() && this.workingQType != DType.I8;
+        // our kernel takes I8 inputs only: with it, the head's input is quantized like every other matmul input
+        this.quantizeHeadInput = (quantizeHeadInput || nativeWeights.contains(headWeights()))
             && sampleOutput != null
-            && this.workingQType == DType.I8
+            && (this.workingQType == DType.I8 || quantizesDecodeRows)
             && sampleOutput.getOutputLogitsWeights().dType() == DType.Q4;
         // Jlama's sample() multiplies whatever the output norm returns by the head: a norm that also quantizes its
         // result makes the head run the Q4 x I8 kernel, with stock sample() (argmax, soft-capping) unchanged.
         if (this.quantizeHeadInput) sampleOutput = withQuantizedNormOutput(sampleOutput);
+    }
+
+    private AbstractTensor headWeights() {
+        return sampleOutput == null ? null : sampleOutput.getOutputLogitsWeights();
+    }
+
+    /**
+     * Hands this model's Q4 matmul weights to our decode kernel ({@link Q4DecodeMatmul}) when asked for and possible:
+     * Q4 weights, I8 activations, the kernel available. Returns the adopted weights (released again on close).
+     */
+    private List<AbstractTensor> adoptForNativeKernel(DecodeKernels kernels) {
+        if (kernels != DecodeKernels.NATIVE || (workingQType != DType.I8 && workingQType != DType.F32)) return List.of();
+        List<AbstractTensor> candidates = new ArrayList<>();
+        for (TransformerBlock b : transformerBlocks) candidates.addAll(((GatedTransformerBlock) b).matmulWeights());
+        if (headWeights() != null) candidates.add(headWeights());
+        if (candidates.stream().noneMatch(Q4DecodeMatmul::fits)) return List.of();
+        // Jlama keeps float32 activations with Q4 weights unless the hidden sizes are multiples of 16 blocks (AVX-512);
+        // our kernel needs 2 blocks, so we quantize decode rows ourselves, but only if every matmul then runs on it
+        // (Jlama's own Q4 x I8 kernel refuses these sizes)
+        if (workingQType == DType.F32 && !candidates.stream().allMatch(Q4DecodeMatmul::fits)) return List.of();
+        if (!NativeQ4Kernel.available()) {
+            logger.info("Decode runs Jlama's kernels: ffn-skip's native Q4 kernel is not available ({})", NativeQ4Kernel.unavailableReason().orElse("?"));
+            return List.of();
+        }
+        List<AbstractTensor> adopted = candidates.stream().filter(Q4DecodeMatmul::adopt).toList();
+        logger.info("Decode runs ffn-skip's native Q4 x I8 kernel for {} of {} weight matrices (-Dffnskip.kernels=stock for Jlama's)",
+            adopted.size(), candidates.size());
+        return adopted;
     }
 
     private SampleOutput withQuantizedNormOutput(SampleOutput stock) {
@@ -115,7 +162,8 @@ public final class GatedLlamaModel extends LlamaModel {
                 ),
                 new RMSNorm(this, w.get(Tensor.FFN_NORM)),
                 new MLPBlock(this, c.activationFunction, ffn.gate(), ffn.down(), ffn.up()),
-                ffn
+                ffn,
+                List.of(w.get(Tensor.QUERY), w.get(Tensor.KEY), w.get(Tensor.VALUE), w.get(Tensor.OUTPUT), ffn.gate(), ffn.up(), ffn.down())
             );
         });
         return blocks;
@@ -154,6 +202,19 @@ public final class GatedLlamaModel extends LlamaModel {
     /** The weight type of the decoder layers. (Asking Jlama for F32 never widens stored weights; it only keeps activations F32.) */
     public DType weightType() {
         return modelQType.filter(q -> q != DType.F32).orElse(modelDType);
+    }
+
+    /**
+     * Jlama's activation quantization before a matmul (the working type), except that single rows go to I8 when our
+     * decode kernel takes every matmul of a model Jlama would keep float32 ({@link #quantizesDecodeRows}).
+     */
+    @Override
+    protected AbstractTensor maybeQuantize(AbstractTensor t) {
+        if (quantizesDecodeRows && t.dType() == DType.F32 && t.dims() == 2 && t.shape().first() == 1
+            && t.shape().last() % NativeQ4Kernel.COLUMN_MULTIPLE == 0) {
+            return TensorOperationsProvider.get().quantize(t, DType.I8, 0, t.shape().last());
+        }
+        return super.maybeQuantize(t);
     }
 
     /** Activation quantization as Jlama does it before every matmul. */
@@ -259,9 +320,15 @@ public final class GatedLlamaModel extends LlamaModel {
         return channelTeam;
     }
 
+    /** Whether single-token products run on our native kernel (see {@link DecodeKernels#NATIVE}). */
+    public boolean usesNativeDecodeKernel() {
+        return !nativeWeights.isEmpty();
+    }
+
     @Override
     public void close() {
         try {
+            Q4DecodeMatmul.release(nativeWeights);
             if (channelTeam != null) channelTeam.close();
         } finally {
             super.close();

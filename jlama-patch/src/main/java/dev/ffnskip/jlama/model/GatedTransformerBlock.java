@@ -30,6 +30,7 @@ public final class GatedTransformerBlock extends TransformerBlock {
     private final LayerNorm postAttentionNorm;
     private final FeedForward ffn;
     private final FfnWeights ffnWeights;
+    private final List<AbstractTensor> matmulWeights;
     private final int width;
     private final float[] sparseIn;
     private final float[] sparseOut;
@@ -47,9 +48,11 @@ public final class GatedTransformerBlock extends TransformerBlock {
         CausalSelfAttention attention,
         LayerNorm postAttentionNorm,
         FeedForward ffn,
-        FfnWeights ffnWeights
+        FfnWeights ffnWeights,
+        List<AbstractTensor> matmulWeights
     ) {
         super(model, layerIndex, inputNorm, attention, postAttentionNorm, ffn);
+        this.matmulWeights = List.copyOf(matmulWeights);
         this.ffnWeights = ffnWeights;
         this.sparseIn = new float[model.getConfig().embeddingLength];
         this.sparseOut = new float[model.getConfig().embeddingLength];
@@ -64,6 +67,11 @@ public final class GatedTransformerBlock extends TransformerBlock {
 
     public int layerIndex() {
         return layerIndex;
+    }
+
+    /** The weights of this layer's seven matmuls (q, k, v, o, gate, up, down). */
+    List<AbstractTensor> matmulWeights() {
+        return matmulWeights;
     }
 
     /** Dense forward, used by Jlama's own batch (prefill) path. */

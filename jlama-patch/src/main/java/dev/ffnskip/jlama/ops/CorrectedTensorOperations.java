@@ -5,6 +5,7 @@ import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.TensorShape;
 import com.github.tjake.jlama.tensor.operations.TensorOperations;
+import dev.ffnskip.jlama.kernels.Q4DecodeMatmul;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -28,6 +29,9 @@ import java.lang.invoke.MethodType;
  * what makes the extension exact.
  *
  * <p>{@code NativeKernelBugsTest} pins both bugs down against a float64 reference.
+ *
+ * <p><b>Our decode kernel.</b> Single-row products with a Q4 weight that one of our models adopted run on
+ * {@link Q4DecodeMatmul} (ffn-skip's native Q4 x I8 kernel) instead of Jlama's; everything else is Jlama's.
  */
 public final class CorrectedTensorOperations implements TensorOperations {
     /** Rows per tile in the native kernel; products with at most this many rows are always correct. */
@@ -86,6 +90,7 @@ public final class CorrectedTensorOperations implements TensorOperations {
         int rowChunkSize
     ) {
         int rows = completeChunk(b, rowOffset, rowChunkSize);
+        if (Q4DecodeMatmul.tryRun(result, a, b, columnOffset, columnLimit, rowOffset, rows)) return;
         batchDotProduct(result, a, b, columnOffset, columnOffset, columnLimit, 0, rowOffset, rows);
     }
 
@@ -100,6 +105,7 @@ public final class CorrectedTensorOperations implements TensorOperations {
         int rowChunkSize
     ) {
         int rows = completeChunk(b[0], rowOffset, rowChunkSize);
+        if (Q4DecodeMatmul.tryRun(result, a, b, columnOffset, columnLimit, rowOffset, rows)) return;
         int batch = a.shape().first();
         int tail = fixGemmTail ? brokenTailRows(batch) : 0;
         if (tail == 0) {

@@ -100,7 +100,8 @@ class GatedTransformerBlockTest {
             attention,
             new RMSNorm(model, w.load(p + "post_attention_layernorm.weight").quantize(type)),
             counting,
-            new GatedTransformerBlock.FfnWeights(gate, up, down)
+            new GatedTransformerBlock.FfnWeights(gate, up, down),
+            List.of(gate, up, down)
         );
     }
 }
