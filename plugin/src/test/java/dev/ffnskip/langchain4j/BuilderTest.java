@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.tjake.jlama.safetensors.DType;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.PaperGatePolicy;
+import dev.ffnskip.jlama.kernels.DecodeKernels;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.load.ModelLoadException;
 import dev.ffnskip.testing.TestModels;
@@ -210,16 +211,34 @@ class BuilderTest {
 
     @Test
     void quantizeHeadInputLoadsItsOwnModelAndHasNoEffectOnFloat32Activations() {
-        FfnSkipChatModel plain = TestSupport.chatModelBuilder().quantizeModelAtRuntime(true).quantizationCachePath(TestModels.cacheDir()).build();
+        // on Jlama's kernels (ours quantize every decode input, the head's included)
+        FfnSkipChatModel plain = TestSupport.chatModelBuilder().quantizeModelAtRuntime(true).quantizationCachePath(TestModels.cacheDir())
+            .decodeKernels(DecodeKernels.STOCK).build();
         FfnSkipChatModel quantizedHead = TestSupport.chatModelBuilder()
             .quantizeModelAtRuntime(true)
             .quantizationCachePath(TestModels.cacheDir())
             .quantizeHeadInput(true)
+            .decodeKernels(DecodeKernels.STOCK)
             .build();
         assertThat(quantizedHead.model()).as("a different load option, a different shared model").isNotSameAs(plain.model());
         // skipbench-28m's hidden size (384) keeps Jlama's Q4 layers on F32 activations, so there is no I8 head to use.
         assertThat(quantizedHead.model().jlama().workingQuantizationType()).isEqualTo(DType.F32);
         assertThat(quantizedHead.model().jlama().quantizesHeadInput()).isFalse();
         assertThat(quantizedHead.chat(IRON)).isEqualTo(plain.chat(IRON)).isEqualTo("Fe");
+    }
+
+    @Test
+    void decodeKernelsChoosesBetweenOurNativeKernelAndJlamas() {
+        FfnSkipChatModel ours = TestSupport.chatModelBuilder().quantizeModelAtRuntime(true).quantizationCachePath(TestModels.cacheDir())
+            .decodeKernels(DecodeKernels.NATIVE).build();
+        FfnSkipChatModel jlamas = TestSupport.chatModelBuilder().quantizeModelAtRuntime(true).quantizationCachePath(TestModels.cacheDir())
+            .decodeKernels(DecodeKernels.STOCK).build();
+        assertThat(ours.model()).isNotSameAs(jlamas.model());
+        assertThat(ours.model().jlama().usesNativeDecodeKernel()).isTrue();
+        assertThat(jlamas.model().jlama().usesNativeDecodeKernel()).isFalse();
+        assertThat(ours.chat(IRON)).isEqualTo(jlamas.chat(IRON)).isEqualTo("Fe");
+        assertThatThrownBy(() -> TestSupport.chatModelBuilder().model(ours.model()).modelPath(null).decodeKernels(DecodeKernels.STOCK).build())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("decodeKernels");
     }
 }
