@@ -240,6 +240,7 @@ public final class BenchRunner {
                     log.flush();
                 }
                 rss.put("end", ProcStatus.rssMb());
+                if (llamaCpp != null) llamaCpp.deleteWorkDir();
 
                 List<Measured> measured = new ArrayList<>();
                 for (Variant v : variants) measured.add(new Measured(v.key(), v.group(), v.s(), v.policy(), List.copyOf(v.samples())));

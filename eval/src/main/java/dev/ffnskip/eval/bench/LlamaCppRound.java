@@ -5,6 +5,7 @@ import dev.ffnskip.eval.bench.llamacpp.LlamaCppResult;
 import dev.ffnskip.eval.bench.llamacpp.LlamaCppRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -63,6 +64,17 @@ final class LlamaCppRound {
     /** The last successful run's result (llama.cpp build and system info), null before the first. */
     LlamaCppResult last() {
         return last;
+    }
+
+    /** Deletes the peer's prompt, result and log files; called after the last round succeeded (a failure keeps them for its message). */
+    void deleteWorkDir() {
+        Path dir = config.workDir();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) Files.deleteIfExists(f);
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot delete the llama.cpp work directory " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     Path gguf() {

@@ -206,7 +206,7 @@ public final class SyntheticGguf {
                     w.addTensor(name, GgmlType.F32, new long[] { cols }, s.floats());
                 } else {
                     GgmlType type = s.dtype().equals("BF16") ? GgmlType.BF16 : GgmlType.F32;
-                    w.addRawTensor(name, type, new long[] { cols, rows }, s.bytes());
+                    w.addRawTensor(name, type, new long[] { cols, rows }, s::bytes);
                 }
             }
             default -> throw new IOException("tensor " + s.name() + " has dtype " + s.dtype() + "; expected Q4, BF16 or F32");
@@ -223,20 +223,25 @@ public final class SyntheticGguf {
         if (!scales.dtype().equals("F32") || scales.elements() != blocks) {
             throw new IOException(scales.name() + " should hold " + blocks + " float32 scales, has " + scales.elements() + " " + scales.dtype());
         }
-        byte[] nibbles = q.bytes();
-        if (nibbles.length != blocks * 16) throw new IOException(q.name() + " should hold " + blocks * 16 + " bytes, has " + nibbles.length);
-        ByteBuffer scale = ByteBuffer.wrap(scales.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        if (q.end() - q.start() != blocks * 16) throw new IOException(q.name() + " should hold " + blocks * 16 + " bytes, has " + (q.end() - q.start()));
         long outBytes = blocks * GgmlType.Q4_0.bytesPerBlock();
         if (outBytes > Integer.MAX_VALUE - 8) throw new IOException(q.name() + " is too large for one GGUF tensor buffer");
-        byte[] out = new byte[(int) outBytes];
+        // converted when the writer reaches it, so only one tensor is on the heap at a time
+        w.addRawTensor(name, GgmlType.Q4_0, new long[] { cols, rows }, () -> toQ4_0(q.bytes(), scales.bytes(), (int) blocks));
+    }
+
+    private static byte[] toQ4_0(byte[] nibbles, byte[] scales, int blocks) {
+        ByteBuffer scale = ByteBuffer.wrap(scales).order(ByteOrder.LITTLE_ENDIAN);
+        int size = GgmlType.Q4_0.bytesPerBlock();
+        byte[] out = new byte[blocks * size];
         for (int b = 0; b < blocks; b++) {
             short half = Float.floatToFloat16(scale.getFloat(b * Float.BYTES)); // round to nearest even
-            int o = b * GgmlType.Q4_0.bytesPerBlock();
+            int o = b * size;
             out[o] = (byte) half;
             out[o + 1] = (byte) (half >>> 8);
             System.arraycopy(nibbles, b * 16, out, o + 2, 16);
         }
-        w.addRawTensor(name, GgmlType.Q4_0, new long[] { cols, rows }, out);
+        return out;
     }
 
     /** One tensor of a safetensors file of the folder. */
