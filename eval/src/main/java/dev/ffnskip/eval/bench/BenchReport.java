@@ -387,6 +387,11 @@ public final class BenchReport {
         }
         series(chart, "raw model (DecodeSession), measured", raw, new Color(0, 90, 200));
         if (chat.size() > 1) series(chart, "LangChain4j ChatModel, measured", chat, new Color(220, 90, 0));
+        if (o.has("llama_cpp")) {
+            List<double[]> peer = new ArrayList<>();
+            peer.add(new double[] { 0, o.get("llama_cpp").get("speedup_vs_stock").asDouble() });
+            series(chart, "llama.cpp (Q4_0 GGUF, dense), measured", peer, new Color(0, 150, 60));
+        }
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
