@@ -160,7 +160,7 @@ public final class BenchRunner {
             .build();
         ModelLoader.Prepared prepared = ModelLoader.prepare(source, options);
         log.printf("bench: Q4 folder %s%n", prepared.folder().path());
-        // written (once, cached) before the models load: the converter holds the Q4_0 tensors on the heap until it writes
+        // written once (cached) and before the models load, so the conversion (one tensor on the heap at a time) is done first
         Path gguf = config.llamaCpp() ? SyntheticGguf.file(prepared.folder().path(), config.cacheDir()) : null;
         if (gguf != null) log.printf("bench: llama.cpp GGUF %s%n", gguf);
         rss.put("after_prepare", ProcStatus.rssMb());
