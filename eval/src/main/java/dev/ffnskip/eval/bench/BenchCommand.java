@@ -2,6 +2,7 @@ package dev.ffnskip.eval.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import dev.ffnskip.eval.bench.llamacpp.LlamaCppRunner;
 import dev.ffnskip.eval.cli.CommandText;
 import dev.ffnskip.jlama.load.LoadOptions;
 import dev.ffnskip.jlama.ops.CorrectedTensorOperations;
@@ -13,6 +14,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,7 +30,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
         "Decode benchmark: stock Jlama vs ours with the gate off vs ours at forced FFN skip ratios (raw model and LangChain4j ChatModel),",
-        "interleaved in one process on a synthetic, Q4-quantized model. Writes JSON, a Markdown summary and a PNG (same base name)."
+        "interleaved in one process on a synthetic, Q4-quantized model, and llama.cpp on the same weights (Q4_0 GGUF) in its own process;",
+        "every variant also as a fraction of the bandwidth limit measured on the machine. Writes JSON, a Markdown summary and a PNG (same base name)."
     }
 )
 public final class BenchCommand implements Callable<Integer> {
@@ -77,6 +80,11 @@ public final class BenchCommand implements Callable<Integer> {
         description = "Our model runs its output head on the I8-quantized hidden state (LoadOptions.quantizeHeadInput); stock Jlama keeps its F32 x Q4 head.")
     boolean quantizedHead;
 
+    @Option(names = "--llama-cpp", negatable = true,
+        description = "Also run llama.cpp (de.kherud:llama, its own process) on a Q4_0 GGUF of the same weights once per measured round "
+            + "(default: on when llama.cpp loads on this machine; --no-llama-cpp skips it).")
+    Boolean llamaCpp;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -92,7 +100,8 @@ public final class BenchCommand implements Callable<Integer> {
             stockGenerate,
             cacheDir != null ? cacheDir : LoadOptions.defaultCacheDirectory(),
             threads,
-            quantizedHead
+            quantizedHead,
+            llamaCpp()
         );
         BenchRunner.Result result = BenchRunner.run(config, out);
         ObjectNode o = BenchReport.json(result, CommandText.of(spec));
@@ -105,9 +114,22 @@ public final class BenchCommand implements Callable<Integer> {
                 run.get("decode_tokens_per_s").asDouble(), run.get("speedup_vs_stock").asDouble(), run.get("ideal_speedup").asDouble(),
                 100 * run.get("fraction_of_ideal").asDouble());
         }
+        if (o.has("llama_cpp")) {
+            out.printf(Locale.ROOT, "bench: llama.cpp %.2f tok/s (x%.3f vs stock)%n", o.get("llama_cpp").get("decode_tokens_per_s").asDouble(),
+                o.get("llama_cpp").get("speedup_vs_stock").asDouble());
+        }
         out.println("bench: " + json);
         out.flush();
         return 0;
+    }
+
+    /** Explicit --llama-cpp on a machine where llama.cpp does not load is an error; no option means "when it loads". */
+    private boolean llamaCpp() {
+        if (llamaCpp == null) return LlamaCppRunner.available();
+        if (llamaCpp && !LlamaCppRunner.available()) {
+            throw new ParameterException(spec.commandLine(), "--llama-cpp: llama.cpp is not available here: " + LlamaCppRunner.availability().reason());
+        }
+        return llamaCpp;
     }
 
     /** The split size is read once, when the corrected operations are installed; too late is an error, not a silent no-op. */

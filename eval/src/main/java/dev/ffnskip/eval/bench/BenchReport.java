@@ -33,6 +33,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * ratio to stock Jlama's run in the same round (paired, so slow drifts of the machine cancel); spreads are min and max.
  * The ideal speedup is {@code 1 / (1 - f s)} at the realized skip ratio s, with f the FFN share of the bytes a decode
  * step reads (Q4 layers and head, KV cache at the mean measured context).
+ *
+ * <p>Bandwidth limit: the read bandwidth the bench measured on the machine ({@link ReadBandwidth}, same thread count)
+ * over a variant's bytes read per decoded token (skipped FFNs not counted; llama.cpp's Q4_0 file counted as such) is the
+ * decode speed no engine could exceed; every variant reports its decode speed as a fraction of that limit.
  */
 public final class BenchReport {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -94,20 +98,32 @@ public final class BenchReport {
         b.put("total", traffic.total() / 1e6);
         o.put("f", traffic.ffnShare());
         o.put("f_note", "FFN share of the bytes read per decoded token: Q4 = 0.5 byte/weight + a float scale per 32 weights for q/k/v/o, gate/up/down and the output head; BF16 embedding row; float32 norms; float32 KV cache at mean_context positions");
+        ReadBandwidth.Result bw = r.bandwidth();
+        ObjectNode rb = o.putObject("read_bandwidth");
+        rb.put("gb_per_s", bw.gigabytesPerSecond());
+        rb.put("threads", bw.threads());
+        rb.put("buffer_mb", bw.bufferBytes() / (1024.0 * 1024));
+        rb.put("passes_per_run", bw.passes());
+        rb.set("samples_gb_per_s", JSON.valueToTree(java.util.Arrays.stream(bw.samples()).map(x -> x / 1e9).toArray()));
+        rb.put("method", "best of the runs: the threads sum disjoint slices of one off-heap buffer with the widest Vector API longs, timed from the first thread's start (one barrier) to the last thread's end");
+        rb.put("note", "fraction_of_bandwidth_limit = decode tok/s x bytes read per token / this bandwidth; bandwidth_limit_tokens_per_s = bandwidth / bytes per token");
 
         ObjectNode st = variantJson(stock, stock);
         double headShare = median(stock.samples(), x -> (double) x.headNanos() / x.decodeNanos());
         st.put("output_head_ms_per_token", median(stock.samples(), x -> x.headNanos() / 1e6 / x.decodeSteps()));
         st.put("output_head_time_share", headShare);
         st.put("output_head_byte_share", traffic.outputHead() / traffic.total());
+        bandwidthLimit(st, traffic.total(), bw);
         o.set("stock", st);
         if (r.variant(BenchRunner.STOCK_GENERATE) != null) {
             ObjectNode g = variantJson(r.variant(BenchRunner.STOCK_GENERATE), stock);
             g.put("note", "stock AbstractModel.generate with Jlama's own millisecond timings, per-session KV buffer and token decoding; a cross-check of the stock loop");
+            bandwidthLimit(g, traffic.total(), bw);
             o.set("stock_generate", g);
         }
         ObjectNode off = variantJson(gateOff, stock);
         off.put("decode_overhead_vs_stock", 1 - off.get("speedup_vs_stock").asDouble());
+        bandwidthLimit(off, traffic.total(), bw);
         o.set("gate_off", off);
 
         ArrayNode runs = o.putArray("runs");
@@ -116,11 +132,13 @@ public final class BenchReport {
             ObjectNode run = variantJson(m, stock);
             run.put("s", sr);
             addIdeal(run, traffic, sr, gateOff, m);
+            bandwidthLimit(run, traffic.total() - traffic.ffn() * run.get("realized_skip_ratio").asDouble(), bw);
             BenchRunner.Measured chat = r.variant(BenchRunner.chatKey(sr));
             if (chat != null) {
                 ModelShape.DecodeTraffic ct = shape.q4DecodeTraffic(meanContext(r.chatPromptTokens(), median(chat.samples(), x -> x.decodeSteps())));
                 ObjectNode cj = variantJson(chat, stock);
                 addIdeal(cj, ct, sr, r.variant(BenchRunner.CHAT_GATE_OFF), chat);
+                bandwidthLimit(cj, ct.total() - ct.ffn() * cj.get("realized_skip_ratio").asDouble(), bw);
                 run.set("chat_model", cj);
             }
             runs.add(run);
@@ -130,8 +148,13 @@ public final class BenchReport {
             ObjectNode cm = o.putObject("chat_model");
             cm.put("path", "LangChain4j ChatModel.chat() -> FfnSkipChatModel (chat template, temperature 0); decode and prefill times from FfnSkipChatResponseMetadata");
             cm.put("prompt_tokens", r.chatPromptTokens());
-            cm.set("gate_off", variantJson(chatOff, stock));
+            ObjectNode cg = variantJson(chatOff, stock);
+            bandwidthLimit(cg, shape.q4DecodeTraffic(meanContext(r.chatPromptTokens(), median(chatOff.samples(), x -> x.decodeSteps()))).total(), bw);
+            cm.set("gate_off", cg);
         }
+
+        BenchRunner.Measured llama = r.variant(BenchRunner.LLAMA_CPP);
+        if (llama != null) o.set("llama_cpp", llamaCppJson(r, llama, stock, bw));
 
         o.put("peak_rss_mb", r.peakRssMb());
         ObjectNode rss = o.putObject("rss_mb");
@@ -142,6 +165,38 @@ public final class BenchReport {
         o.put("wall_seconds", r.wallSeconds());
         o.set("targets", targets(o));
         return o;
+    }
+
+    private static ObjectNode llamaCppJson(BenchRunner.Result r, BenchRunner.Measured m, BenchRunner.Measured stock, ReadBandwidth.Result bw) {
+        BenchRunner.LlamaCppInfo info = r.llamaCpp();
+        ObjectNode v = variantJson(m, stock);
+        v.put("engine", "llama.cpp (de.kherud:llama 4.2.0), its own JVM per round, one unrecorded warm-up generation each time, end-of-generation tokens suppressed");
+        v.put("gguf", info.gguf().toString());
+        v.put("gguf_mb", info.ggufBytes() / 1e6);
+        v.put("weights", "Q4_0 (the Jlama Q4 nibbles, scales rounded to fp16), float32 norms, tied Q4_0 token_embd as head");
+        v.put("threads", info.threads());
+        v.put("prompt_tokens", median(m.samples(), x -> x.promptTokens()));
+        v.put("prefill_note", "llama.cpp's own prompt eval time from its timing log (the streamed time to the first token when the log has none)");
+        v.put("llama_cpp_build", info.build());
+        v.put("system_info", info.systemInfo());
+        ModelShape.DecodeTraffic t = r.config().shape().ggmlQ4_0DecodeTraffic(meanContext(r.rawPromptTokens(), r.config().decodeSteps()));
+        ObjectNode b = v.putObject("bytes_per_token_parts_mb");
+        b.put("attention", t.attention() / 1e6);
+        b.put("ffn", t.ffn() / 1e6);
+        b.put("output_head", t.outputHead() / 1e6);
+        b.put("kv", t.kv() / 1e6);
+        b.put("other", t.other() / 1e6);
+        b.put("note", "Q4_0 = 18 bytes per 32 weights for q/k/v/o, gate/up/down and the tied head; one Q4_0 embedding row; float32 norms; fp16 KV cache at mean_context positions");
+        bandwidthLimit(v, t.total(), bw);
+        return v;
+    }
+
+    /** The decode speed the measured read bandwidth allows at {@code bytesPerToken}, and the share of it the variant reached. */
+    private static void bandwidthLimit(ObjectNode v, double bytesPerToken, ReadBandwidth.Result bw) {
+        double limit = bw.bytesPerSecond() / bytesPerToken;
+        v.put("bytes_per_token_mb", bytesPerToken / 1e6);
+        v.put("bandwidth_limit_tokens_per_s", limit);
+        v.put("fraction_of_bandwidth_limit", v.get("decode_tokens_per_s").asDouble() / limit);
     }
 
     private static void addIdeal(ObjectNode run, ModelShape.DecodeTraffic traffic, double nominal, BenchRunner.Measured reference, BenchRunner.Measured m) {
@@ -332,6 +387,11 @@ public final class BenchReport {
         }
         series(chart, "raw model (DecodeSession), measured", raw, new Color(0, 90, 200));
         if (chat.size() > 1) series(chart, "LangChain4j ChatModel, measured", chat, new Color(220, 90, 0));
+        if (o.has("llama_cpp")) {
+            List<double[]> peer = new ArrayList<>();
+            peer.add(new double[] { 0, o.get("llama_cpp").get("speedup_vs_stock").asDouble() });
+            series(chart, "llama.cpp (Q4_0 GGUF, dense), measured", peer, new Color(0, 150, 60));
+        }
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
@@ -367,12 +427,18 @@ public final class BenchReport {
             "Bytes read per decoded token: attention %.1f MB, FFN %.1f MB, output head %.1f MB, KV %.1f MB, other %.2f MB, total %.1f MB: **f = %.3f** (FFN share).%n%n",
             b.get("attention").asDouble(), b.get("ffn").asDouble(), b.get("output_head").asDouble(), b.get("kv").asDouble(), b.get("other").asDouble(),
             b.get("total").asDouble(), o.get("f").asDouble()));
+        var rb = o.get("read_bandwidth");
+        md.append(String.format(Locale.ROOT,
+            "Read bandwidth measured by the bench on this machine: **%.2f GB/s** (%d threads summing a %.0f MB off-heap buffer, best of %d runs). "
+                + "A variant's bandwidth limit is that over its bytes read per token (skipped FFNs not counted).%n%n",
+            rb.get("gb_per_s").asDouble(), rb.get("threads").asInt(), rb.get("buffer_mb").asDouble(), rb.get("samples_gb_per_s").size()));
         var st = o.get("stock");
         md.append(String.format(Locale.ROOT,
             "Stock Jlama spends %.1f ms per token (%.1f%% of decode time) in the output norm, head matmul and greedy pick, against a %.1f%% share of the bytes.%n%n",
             st.get("output_head_ms_per_token").asDouble(), 100 * st.get("output_head_time_share").asDouble(), 100 * st.get("output_head_byte_share").asDouble()));
-        md.append("| variant | s | realized skip | decode tok/s (median, min-max) | speedup vs stock (min-max) | ideal | % of ideal | vs gate_off | prefill tok/s | prefill vs stock |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| variant | s | realized skip | decode tok/s (median, min-max) | speedup vs stock (min-max) | ideal | % of ideal | vs gate_off | prefill tok/s | prefill vs stock | MB/token | bandwidth limit tok/s | % of limit |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        if (o.has("llama_cpp")) row(md, "llama.cpp (Q4_0 GGUF)", "-", o.get("llama_cpp"), false);
         row(md, "stock Jlama", "-", o.get("stock"), false);
         if (o.has("stock_generate")) row(md, "stock Jlama generate() (ms timer)", "-", o.get("stock_generate"), false);
         row(md, "gate_off", "-", o.get("gate_off"), false);
@@ -391,8 +457,8 @@ public final class BenchReport {
             md.append("\nThrough the LangChain4j `ChatModel` (`FfnSkipChatModel`, chat template, ")
                 .append(o.get("chat_model").get("prompt_tokens").asInt())
                 .append(" prompt tokens; the chat policy skips round(s x layers) middle layers per step):\n\n");
-            md.append("| variant | s | realized skip | decode tok/s (median, min-max) | speedup vs stock (min-max) | ideal | % of ideal | vs chat gate_off | prefill tok/s | prefill vs stock |\n");
-            md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+            md.append("| variant | s | realized skip | decode tok/s (median, min-max) | speedup vs stock (min-max) | ideal | % of ideal | vs chat gate_off | prefill tok/s | prefill vs stock | MB/token | bandwidth limit tok/s | % of limit |\n");
+            md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             row(md, "chat gate_off", "-", o.get("chat_model").get("gate_off"), false);
             for (var run : o.get("runs")) if (run.has("chat_model")) row(md, "chat", BenchRunner.fmt(run.get("s").asDouble()), run.get("chat_model"), true);
         }
@@ -405,7 +471,7 @@ public final class BenchReport {
     }
 
     private static void row(StringBuilder md, String name, String s, com.fasterxml.jackson.databind.JsonNode v, boolean skip) {
-        md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f (%.2f-%.2f) | %.3f (%.3f-%.3f) | %s | %s | %s | %.1f | %.3f |%n",
+        md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f (%.2f-%.2f) | %.3f (%.3f-%.3f) | %s | %s | %s | %.1f | %.3f | %.1f | %.1f | %.1f%% |%n",
             name, s,
             skip ? String.format(Locale.ROOT, "%.4f", v.get("realized_skip_ratio").asDouble()) : "0",
             v.get("decode_tokens_per_s").asDouble(), v.get("decode_tokens_per_s_min").asDouble(), v.get("decode_tokens_per_s_max").asDouble(),
@@ -413,7 +479,8 @@ public final class BenchReport {
             skip ? String.format(Locale.ROOT, "%.3f", v.get("ideal_speedup").asDouble()) : "1",
             skip ? String.format(Locale.ROOT, "%.1f%%", 100 * v.get("fraction_of_ideal").asDouble()) : "-",
             v.has("speedup_vs_gate_off") ? String.format(Locale.ROOT, "%.3f", v.get("speedup_vs_gate_off").asDouble()) : "-",
-            v.get("prefill_tokens_per_s").asDouble(), v.path("prefill_vs_stock").asDouble(1)));
+            v.get("prefill_tokens_per_s").asDouble(), v.path("prefill_vs_stock").asDouble(1),
+            v.get("bytes_per_token_mb").asDouble(), v.get("bandwidth_limit_tokens_per_s").asDouble(), 100 * v.get("fraction_of_bandwidth_limit").asDouble()));
     }
 
     private static String load(com.fasterxml.jackson.databind.JsonNode a) {

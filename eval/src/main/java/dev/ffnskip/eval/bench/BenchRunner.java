@@ -19,8 +19,12 @@ import dev.ffnskip.langchain4j.FfnSkipChatResponseMetadata;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +35,9 @@ import java.util.UUID;
 /**
  * The decode benchmark: stock Jlama, our decoder with the gate off and our decoder at forced skip ratios (raw model and
  * LangChain4j chat model), all in one process on the same Q4 folder, tensor operations and worker pool, interleaved
- * round by round (the order rotates every round) after unrecorded warm-up rounds.
+ * round by round (the order rotates every round) after unrecorded warm-up rounds; llama.cpp, when asked for, joins the
+ * measured rounds in its own process on a Q4_0 GGUF of the same weights ({@link SyntheticGguf}, {@link LlamaCppRound}).
+ * Before the rounds the machine's read bandwidth is measured with the same thread count ({@link ReadBandwidth}).
  */
 public final class BenchRunner {
 
@@ -47,7 +53,8 @@ public final class BenchRunner {
         boolean stockGenerate,
         Path cacheDir,
         Integer threads,
-        boolean quantizedHead
+        boolean quantizedHead,
+        boolean llamaCpp
     ) {
         public Config {
             skipRatios = List.copyOf(skipRatios);
@@ -63,6 +70,13 @@ public final class BenchRunner {
             }
         }
     }
+
+    /**
+     * The llama.cpp peer's setup, when it ran.
+     *
+     * @param build llama.cpp's build line, {@code systemInfo} its system info line (CPU features, threads)
+     */
+    public record LlamaCppInfo(Path gguf, long ggufBytes, int threads, String build, String systemInfo) {}
 
     /** One measured variant: its samples in round order. */
     public record Measured(String key, String group, double s, String policy, List<Sample> samples) {}
@@ -84,7 +98,9 @@ public final class BenchRunner {
         double[] loadAfter,
         double wallSeconds,
         int chatPromptTokens,
-        int rawPromptTokens
+        int rawPromptTokens,
+        ReadBandwidth.Result bandwidth,
+        LlamaCppInfo llamaCpp
     ) {
         public Measured variant(String key) {
             for (Measured m : variants) if (m.key().equals(key)) return m;
@@ -96,6 +112,11 @@ public final class BenchRunner {
     public static final String STOCK_GENERATE = "stock_generate";
     public static final String GATE_OFF = "gate_off";
     public static final String CHAT_GATE_OFF = "chat:gate_off";
+    public static final String LLAMA_CPP = "llama_cpp";
+    /** The bandwidth probe: a buffer far beyond any cache, read twice per run, best of five runs. */
+    static final long BANDWIDTH_BUFFER_BYTES = 256L << 20;
+    private static final int BANDWIDTH_PASSES = 2, BANDWIDTH_RUNS = 5;
+    private static final Duration LLAMA_CPP_TIMEOUT = Duration.ofMinutes(15);
 
     public static String rawKey(double s) {
         return "raw:" + fmt(s);
@@ -114,7 +135,12 @@ public final class BenchRunner {
         Sample run(int round);
     }
 
-    private record Variant(String key, String group, double s, String policy, Run run, List<Sample> samples) {}
+    /** @param inWarmup whether it also runs in the warm-up rounds (llama.cpp does not: a fresh process every round) */
+    private record Variant(String key, String group, double s, String policy, Run run, List<Sample> samples, boolean inWarmup) {
+        Variant(String key, String group, double s, String policy, Run run, List<Sample> samples) {
+            this(key, group, s, policy, run, samples, true);
+        }
+    }
 
     private BenchRunner() {}
 
@@ -134,6 +160,9 @@ public final class BenchRunner {
             .build();
         ModelLoader.Prepared prepared = ModelLoader.prepare(source, options);
         log.printf("bench: Q4 folder %s%n", prepared.folder().path());
+        // written once (cached) and before the models load, so the conversion (one tensor on the heap at a time) is done first
+        Path gguf = config.llamaCpp() ? SyntheticGguf.file(prepared.folder().path(), config.cacheDir()) : null;
+        if (gguf != null) log.printf("bench: llama.cpp GGUF %s%n", gguf);
         rss.put("after_prepare", ProcStatus.rssMb());
 
         try (FfnSkipModel ours = FfnSkipModel.load(source, options)) {
@@ -148,9 +177,13 @@ public final class BenchRunner {
                 if (prompt.length != config.promptTokens()) {
                     throw new IllegalStateException("the prompt encodes to " + prompt.length + " tokens, not " + config.promptTokens() + ": is the folder's tokenizer byte-level?");
                 }
+                int threads = PhysicalCoreExecutor.instance.get().getCoreCount();
                 log.printf(Locale.ROOT, "bench: prompt %d tokens, %d decode steps, %d layers, ops %s (split %d), %d threads%n",
                     prompt.length, config.decodeSteps(), layers, TensorOperationsGuard.activeName(),
-                    TensorOperationsProvider.get().parallelSplitSize(), PhysicalCoreExecutor.instance.get().getCoreCount());
+                    TensorOperationsProvider.get().parallelSplitSize(), threads);
+                ReadBandwidth.Result bandwidth = ReadBandwidth.measure(threads, BANDWIDTH_BUFFER_BYTES, BANDWIDTH_PASSES, BANDWIDTH_RUNS);
+                log.printf(Locale.ROOT, "bench: read bandwidth %.2f GB/s (%d threads, %d MB buffer, best of %d)%n",
+                    bandwidth.gigabytesPerSecond(), threads, bandwidth.bufferBytes() >> 20, BANDWIDTH_RUNS);
 
                 List<Variant> variants = new ArrayList<>();
                 variants.add(new Variant(STOCK, "stock", 0, "stock Jlama LlamaModel", round -> stockDecode(stock, round, prompt, config.decodeSteps()), new ArrayList<>()));
@@ -162,6 +195,14 @@ public final class BenchRunner {
                 if (config.stockGenerate()) {
                     variants.add(new Variant(STOCK_GENERATE, "stock_generate", 0, "stock Jlama AbstractModel.generate (ms timings)",
                         round -> stockGenerate(stockModel, text, prompt.length, config.decodeSteps(), round), new ArrayList<>()));
+                }
+                LlamaCppRound llamaCpp = null;
+                if (gguf != null) {
+                    LlamaCppRound peer = new LlamaCppRound(gguf, threads, config.shape().contextLength(), text, prompt.length, config.decodeSteps(), layers,
+                        tempDirectory("bench-llamacpp-"), LLAMA_CPP_TIMEOUT);
+                    llamaCpp = peer;
+                    variants.add(new Variant(LLAMA_CPP, "llama.cpp", 0, "llama.cpp (de.kherud:llama) on the same weights as Q4_0 GGUF, own process",
+                        peer::run, new ArrayList<>(), false));
                 }
                 int[] chatPromptTokens = { 0 };
                 List<FfnSkipChatModel> chatModels = new ArrayList<>();
@@ -190,6 +231,7 @@ public final class BenchRunner {
                     for (int i = 0; i < variants.size(); i++) {
                         // rotate the order every round so no variant always runs first (or right after another)
                         Variant v = variants.get((i + r) % variants.size());
+                        if (warm && !v.inWarmup()) continue;
                         Sample sample = v.run().run(round);
                         if (!warm) v.samples().add(sample);
                         line.append(String.format(Locale.ROOT, " %s=%.2f", v.key(), sample.decodeTokensPerSecond()));
@@ -198,6 +240,7 @@ public final class BenchRunner {
                     log.flush();
                 }
                 rss.put("end", ProcStatus.rssMb());
+                if (llamaCpp != null) llamaCpp.deleteWorkDir();
 
                 List<Measured> measured = new ArrayList<>();
                 for (Variant v : variants) measured.add(new Measured(v.key(), v.group(), v.s(), v.policy(), List.copyOf(v.samples())));
@@ -218,10 +261,31 @@ public final class BenchRunner {
                     ProcStatus.loadAverage(),
                     (System.nanoTime() - wallStart) / 1e9,
                     chatPromptTokens[0],
-                    prompt.length
+                    prompt.length,
+                    bandwidth,
+                    llamaCpp == null ? null : llamaCppInfo(llamaCpp, threads)
                 );
             }
         }
+    }
+
+    private static Path tempDirectory(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create a temporary directory for the llama.cpp peer: " + e.getMessage(), e);
+        }
+    }
+
+    private static LlamaCppInfo llamaCppInfo(LlamaCppRound peer, int threads) {
+        var last = peer.last();
+        long bytes;
+        try {
+            bytes = Files.size(peer.gguf());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new LlamaCppInfo(peer.gguf(), bytes, threads, last == null ? null : last.llamaCppBuild(), last == null ? null : last.systemInfo());
     }
 
     private static Sample stockDecode(StockJlama stock, int round, int[] prompt, int steps) {

@@ -68,12 +68,29 @@ public record ModelShape(
      * @param meanContext KV positions read per step, averaged over the measured steps (a step at position p reads p + 1)
      */
     public DecodeTraffic q4DecodeTraffic(double meanContext) {
-        double attention = layers * attentionParameters() * Q4_BYTES_PER_WEIGHT;
-        double ffn = layers * ffnParameters() * Q4_BYTES_PER_WEIGHT;
-        double head = outputHeadParameters() * Q4_BYTES_PER_WEIGHT;
-        double kv = layers * 2.0 * meanContext * kvWidth() * Float.BYTES;
-        // one BF16 embedding row, two float32 norm vectors per layer and the final norm
-        double other = hidden * 2.0 + (2.0 * layers + 1) * hidden * Float.BYTES;
+        // one BF16 embedding row; float32 KV cache
+        return decodeTraffic(Q4_BYTES_PER_WEIGHT, 2.0, Float.BYTES, meanContext);
+    }
+
+    /** ggml Q4_0: 4-bit weights plus one fp16 scale per block of 32 weights, i.e. 0.5625 bytes per weight. */
+    public static final double Q4_0_BYTES_PER_WEIGHT = 18.0 / 32;
+
+    /**
+     * What one decode step of llama.cpp reads from the GGUF {@link SyntheticGguf} writes: layers and the tied output
+     * head Q4_0, one Q4_0 embedding row, float32 norms, and llama.cpp's default fp16 KV cache at {@code meanContext}
+     * positions (llama.cpp pads the attended positions to a multiple of its KV padding, which is not counted).
+     */
+    public DecodeTraffic ggmlQ4_0DecodeTraffic(double meanContext) {
+        return decodeTraffic(Q4_0_BYTES_PER_WEIGHT, Q4_0_BYTES_PER_WEIGHT, 2, meanContext);
+    }
+
+    private DecodeTraffic decodeTraffic(double bytesPerWeight, double embeddingBytesPerElement, int kvBytesPerElement, double meanContext) {
+        double attention = layers * attentionParameters() * bytesPerWeight;
+        double ffn = layers * ffnParameters() * bytesPerWeight;
+        double head = outputHeadParameters() * bytesPerWeight;
+        double kv = layers * 2.0 * meanContext * kvWidth() * kvBytesPerElement;
+        // one embedding row, two float32 norm vectors per layer and the final norm
+        double other = hidden * embeddingBytesPerElement + (2.0 * layers + 1) * hidden * Float.BYTES;
         return new DecodeTraffic(attention, ffn, head, kv, other, meanContext);
     }
 

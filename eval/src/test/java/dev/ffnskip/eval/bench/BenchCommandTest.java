@@ -1,10 +1,13 @@
 package dev.ffnskip.eval.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ffnskip.eval.Main;
+import dev.ffnskip.eval.bench.llamacpp.LlamaCppRunner;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -13,7 +16,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,6 +35,8 @@ class BenchCommandTest {
 
     static JsonNode run;
     static String stdout;
+    static String markdown;
+    static boolean llamaCpp;
 
     @BeforeAll
     static void runBench() throws IOException {
@@ -41,12 +48,13 @@ class BenchCommandTest {
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(
             "bench", "--shape", "tiny", "--skip-ratios", "0,0.3,0.4", "--json", json.toString(), "--cache-dir", tmp.resolve("cache").toString(),
-            "--prompt-tokens", "16", "--decode-steps", Integer.toString(DECODE_STEPS), "--repeats", "2", "--warmup-rounds", "1"
+            "--prompt-tokens", "16", "--decode-steps", Integer.toString(DECODE_STEPS), "--repeats", "2", "--warmup-rounds", "1",
+            (llamaCpp = LlamaCppRunner.available()) ? "--llama-cpp" : "--no-llama-cpp"
         );
         assertThat(code).as("exit code, stderr: %s", err).isZero();
         stdout = out.toString();
         run = JSON.readTree(json.toFile());
-        assertThat(tmp.resolve("results").resolve("bench-tiny.md")).exists();
+        markdown = Files.readString(tmp.resolve("results").resolve("bench-tiny.md"));
         assertThat(Files.size(tmp.resolve("results").resolve("bench-tiny.png"))).isPositive();
     }
 
@@ -78,6 +86,55 @@ class BenchCommandTest {
         assertThat(run.get("targets").has("speedup_vs_stock_at_s0.4")).isTrue();
         assertThat(run.get("command").asText()).contains("bench --shape tiny");
         assertThat(stdout).contains("bench: s=0.4");
+    }
+
+    @Test
+    void llamaCppRunsInterleavedOnTheSameShape() {
+        assumeThat(llamaCpp).as("llama.cpp: %s", LlamaCppRunner.availability().reason()).isTrue();
+        JsonNode l = run.get("llama_cpp");
+        assertThat(l).as("the llama.cpp row").isNotNull();
+        assertThat(l.get("decode_tokens_per_s").asDouble()).isPositive();
+        assertThat(l.get("prefill_tokens_per_s").asDouble()).isPositive();
+        assertThat(l.get("speedup_vs_stock").asDouble()).isPositive();
+        // once per measured round, not in the warm-up round, every step decoded, the same prompt tokens as ours
+        assertThat(l.get("decode_tokens_per_s_samples")).hasSize(2);
+        assertThat(l.get("decode_steps").asInt()).isEqualTo(DECODE_STEPS);
+        assertThat(l.get("prompt_tokens").asInt()).isEqualTo(16);
+        assertThat(l.get("threads").asInt()).isEqualTo(run.get("threads").asInt());
+        assertThat(l.get("system_info").asText()).contains("n_threads = " + run.get("threads").asInt());
+        assertThat(Path.of(l.get("gguf").asText())).exists().hasParent(Path.of(run.get("q4_folder").asText()).getParent());
+        double mean = run.get("mean_context").asDouble();
+        assertThat(l.get("bytes_per_token_mb").asDouble()).isEqualTo(ModelShape.TINY.ggmlQ4_0DecodeTraffic(mean).total() / 1e6, offset(1e-9));
+        assertThat(markdown).contains("| llama.cpp (Q4_0 GGUF) |");
+        assertThat(stdout).contains("bench: llama.cpp ");
+    }
+
+    /** Every variant as a fraction of the bandwidth limit: measured bandwidth over its bytes read per token. */
+    @Test
+    void everyVariantReportsItsShareOfTheBandwidthLimit() {
+        double bw = run.get("read_bandwidth").get("gb_per_s").asDouble() * 1e9;
+        assertThat(bw).isPositive().isFinite();
+        assertThat(run.get("read_bandwidth").get("threads").asInt()).isEqualTo(run.get("threads").asInt());
+        List<JsonNode> variants = new ArrayList<>(List.of(run.get("stock"), run.get("gate_off"), run.get("stock_generate"), run.get("chat_model").get("gate_off")));
+        run.get("runs").forEach(r -> {
+            variants.add(r);
+            variants.add(r.get("chat_model"));
+        });
+        if (run.has("llama_cpp")) variants.add(run.get("llama_cpp"));
+        for (JsonNode v : variants) {
+            double bytes = v.get("bytes_per_token_mb").asDouble() * 1e6;
+            assertThat(v.get("bandwidth_limit_tokens_per_s").asDouble()).isCloseTo(bw / bytes, offset(1e-6 * bw / bytes));
+            assertThat(v.get("fraction_of_bandwidth_limit").asDouble())
+                .isCloseTo(v.get("decode_tokens_per_s").asDouble() * bytes / bw, offset(1e-9)).isPositive();
+        }
+        // skipped FFNs are not read: the byte count of a run is the dense count less the skipped share of the FFN bytes
+        double dense = run.get("gate_off").get("bytes_per_token_mb").asDouble();
+        double ffn = run.get("bytes_per_token_mb").get("ffn").asDouble();
+        assertThat(dense).isEqualTo(run.get("bytes_per_token_mb").get("total").asDouble());
+        for (JsonNode r : run.get("runs")) {
+            assertThat(r.get("bytes_per_token_mb").asDouble()).isCloseTo(dense - ffn * r.get("realized_skip_ratio").asDouble(), offset(1e-9));
+        }
+        assertThat(markdown).contains("% of limit").contains("Read bandwidth measured by the bench");
     }
 
     @Test

@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * LlamaCppPeer --model FILE.gguf --threads N --max-tokens N (--prompts FILE.jsonl | --prompt TEXT)
- *              [--rounds R] [--warmup W] [--ctx-size C] [--seed S] [--json OUT]
+ *              [--rounds R] [--warmup W] [--ctx-size C] [--seed S] [--json OUT] [--ignore-eos]
  * LlamaCppPeer --probe        (loads the native library only; exit 0 when it loads)
  * </pre>
  *
@@ -58,6 +58,7 @@ public final class LlamaCppPeer {
         int seed = 42;
         Path json;
         boolean probe;
+        boolean ignoreEos;
 
         static Args parse(String[] argv) {
             Args a = new Args();
@@ -65,6 +66,10 @@ public final class LlamaCppPeer {
                 String k = argv[i];
                 if (k.equals("--probe")) {
                     a.probe = true;
+                    continue;
+                }
+                if (k.equals("--ignore-eos")) {
+                    a.ignoreEos = true;
                     continue;
                 }
                 if (i + 1 >= argv.length) throw new IllegalArgumentException("missing value for " + k);
@@ -110,7 +115,7 @@ public final class LlamaCppPeer {
         } catch (IllegalArgumentException e) {
             System.err.println("llamacpp-peer: " + e.getMessage());
             System.err.println("usage: LlamaCppPeer --model FILE.gguf --threads N --max-tokens N (--prompts FILE.jsonl | --prompt TEXT) "
-                + "[--rounds R] [--warmup W] [--ctx-size C] [--seed S] [--json OUT]  |  LlamaCppPeer --probe");
+                + "[--rounds R] [--warmup W] [--ctx-size C] [--seed S] [--json OUT] [--ignore-eos]  |  LlamaCppPeer --probe");
             code = EXIT_USAGE;
         } catch (UnsatisfiedLinkError e) {
             System.err.println("llamacpp-peer: llama.cpp native library did not load: " + e);
@@ -233,6 +238,7 @@ public final class LlamaCppPeer {
             .setFrequencyPenalty(0f)
             .setPresencePenalty(0f)
             .setSeed(a.seed)
+            .setIgnoreEos(a.ignoreEos) // llama.cpp then masks every end-of-generation token
             .setCachePrompt(false); // every request prefills its whole prompt
         log.mark();
 

@@ -37,8 +37,11 @@ public final class LlamaCppRunner {
      * One peer run.
      *
      * @param workDir where the prompt file, the result JSON and the log go; null for a fresh temporary directory
+     * @param ignoreEos generate exactly {@code maxTokens} tokens, end-of-generation tokens suppressed (for random-weight
+     *     models, whose greedy answers may hit one at any point)
      */
-    public record Config(Path model, int threads, int maxTokens, int rounds, int warmup, int ctxSize, int seed, Duration timeout, Path workDir) {
+    public record Config(Path model, int threads, int maxTokens, int rounds, int warmup, int ctxSize, int seed, Duration timeout, Path workDir,
+                         boolean ignoreEos) {
         public Config {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(timeout, "timeout");
@@ -47,41 +50,45 @@ public final class LlamaCppRunner {
             }
         }
 
-        /** Defaults: all cores, 64 tokens, 1 round, 1 warmup generation, 2048 context, seed 42, 10 minute timeout. */
+        /** Defaults: all cores, 64 tokens, 1 round, 1 warmup generation, 2048 context, seed 42, 10 minute timeout, stop at EOS. */
         public static Config of(Path model) {
-            return new Config(model, Math.max(1, Runtime.getRuntime().availableProcessors()), 64, 1, 1, 2048, 42, Duration.ofMinutes(10), null);
+            return new Config(model, Math.max(1, Runtime.getRuntime().availableProcessors()), 64, 1, 1, 2048, 42, Duration.ofMinutes(10), null, false);
         }
 
         public Config withThreads(int n) {
-            return new Config(model, n, maxTokens, rounds, warmup, ctxSize, seed, timeout, workDir);
+            return new Config(model, n, maxTokens, rounds, warmup, ctxSize, seed, timeout, workDir, ignoreEos);
         }
 
         public Config withMaxTokens(int n) {
-            return new Config(model, threads, n, rounds, warmup, ctxSize, seed, timeout, workDir);
+            return new Config(model, threads, n, rounds, warmup, ctxSize, seed, timeout, workDir, ignoreEos);
         }
 
         public Config withRounds(int n) {
-            return new Config(model, threads, maxTokens, n, warmup, ctxSize, seed, timeout, workDir);
+            return new Config(model, threads, maxTokens, n, warmup, ctxSize, seed, timeout, workDir, ignoreEos);
         }
 
         public Config withWarmup(int n) {
-            return new Config(model, threads, maxTokens, rounds, n, ctxSize, seed, timeout, workDir);
+            return new Config(model, threads, maxTokens, rounds, n, ctxSize, seed, timeout, workDir, ignoreEos);
         }
 
         public Config withCtxSize(int n) {
-            return new Config(model, threads, maxTokens, rounds, warmup, n, seed, timeout, workDir);
+            return new Config(model, threads, maxTokens, rounds, warmup, n, seed, timeout, workDir, ignoreEos);
         }
 
         public Config withSeed(int n) {
-            return new Config(model, threads, maxTokens, rounds, warmup, ctxSize, n, timeout, workDir);
+            return new Config(model, threads, maxTokens, rounds, warmup, ctxSize, n, timeout, workDir, ignoreEos);
         }
 
         public Config withTimeout(Duration t) {
-            return new Config(model, threads, maxTokens, rounds, warmup, ctxSize, seed, t, workDir);
+            return new Config(model, threads, maxTokens, rounds, warmup, ctxSize, seed, t, workDir, ignoreEos);
         }
 
         public Config withWorkDir(Path dir) {
-            return new Config(model, threads, maxTokens, rounds, warmup, ctxSize, seed, timeout, dir);
+            return new Config(model, threads, maxTokens, rounds, warmup, ctxSize, seed, timeout, dir, ignoreEos);
+        }
+
+        public Config withIgnoreEos(boolean ignore) {
+            return new Config(model, threads, maxTokens, rounds, warmup, ctxSize, seed, timeout, workDir, ignore);
         }
     }
 
@@ -198,7 +205,7 @@ public final class LlamaCppRunner {
         for (LlamaCppPrompt p : prompts) lines.append(mapper.writeValueAsString(p)).append('\n');
         Files.writeString(promptFile, lines, StandardCharsets.UTF_8);
 
-        List<String> args = List.of(
+        List<String> args = new ArrayList<>(List.of(
             "--model", c.model().toAbsolutePath().toString(),
             "--threads", Integer.toString(c.threads()),
             "--max-tokens", Integer.toString(c.maxTokens()),
@@ -208,7 +215,8 @@ public final class LlamaCppRunner {
             "--seed", Integer.toString(c.seed()),
             "--prompts", promptFile.toString(),
             "--json", json.toString()
-        );
+        ));
+        if (c.ignoreEos()) args.add("--ignore-eos");
         Process p = start(args, log);
         try {
             if (!p.waitFor(c.timeout().toMillis(), TimeUnit.MILLISECONDS)) {

@@ -28,7 +28,8 @@ import java.util.Objects;
  *     .write(path);
  * }</pre>
  *
- * Everything is held in memory until {@link #write}; tensors are quantized when added.
+ * Everything is held in memory until {@link #write}; tensors are quantized when added. Tensors added with a
+ * {@link TensorData} are produced one at a time while the file is written instead, so a large file need not fit in the heap.
  */
 public final class GgufWriter {
     /** A typed array value; elements of an {@code ARRAY}-typed array are themselves {@code Array}s. */
@@ -41,7 +42,13 @@ public final class GgufWriter {
 
     private record Entry(GgufValueType type, Object value) {}
 
-    private record Tensor(String name, GgmlType type, long[] dims, byte[] data) {}
+    /** The bytes of one tensor, asked for once, when {@link #write} reaches it. */
+    @FunctionalInterface
+    public interface TensorData {
+        byte[] bytes() throws IOException;
+    }
+
+    private record Tensor(String name, GgmlType type, long[] dims, long byteSize, TensorData data) {}
 
     private final Map<String, Entry> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
@@ -151,7 +158,7 @@ public final class GgufWriter {
         if (bytes > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("tensor '" + name + "' is too large to write");
         byte[] data = new byte[(int) bytes];
         type.quantize(values, 0, (int) (elements / type.blockSize()), data, 0);
-        tensors.add(new Tensor(name, type, dims.clone(), data));
+        tensors.add(new Tensor(name, type, dims.clone(), data.length, () -> data));
         return this;
     }
 
@@ -163,7 +170,19 @@ public final class GgufWriter {
             throw new IllegalArgumentException("tensor '" + name + "' of " + type + " " + Arrays.toString(dims) + " needs "
                 + bytes + " bytes, got " + data.length);
         }
-        tensors.add(new Tensor(name, type, dims.clone(), data.clone()));
+        byte[] copy = data.clone();
+        tensors.add(new Tensor(name, type, dims.clone(), copy.length, () -> copy));
+        return this;
+    }
+
+    /**
+     * Adds a tensor of any type whose raw bytes {@code data} produces during {@link #write}; they must be exactly the
+     * type's size for {@code dims}, or the write fails.
+     */
+    public GgufWriter addRawTensor(String name, GgmlType type, long[] dims, TensorData data) {
+        Objects.requireNonNull(data, "data");
+        long elements = checkTensor(name, type, dims);
+        tensors.add(new Tensor(name, type, dims.clone(), elements / type.blockSize() * type.bytesPerBlock(), data));
         return this;
     }
 
@@ -196,8 +215,13 @@ public final class GgufWriter {
             writeFully(out, head);
             long position = head.limit();
             for (Tensor t : tensors) {
-                writeFully(out, ByteBuffer.wrap(t.data()));
-                position += t.data().length;
+                byte[] data = t.data().bytes();
+                if (data.length != t.byteSize()) {
+                    throw new IllegalStateException("tensor '" + t.name() + "' of " + t.type() + " " + Arrays.toString(t.dims())
+                        + " needs " + t.byteSize() + " bytes, its data gave " + data.length);
+                }
+                writeFully(out, ByteBuffer.wrap(data));
+                position += data.length;
                 int pad = padding(position);
                 writeFully(out, ByteBuffer.allocate(pad));
                 position += pad;
@@ -234,7 +258,7 @@ public final class GgufWriter {
             for (long d : t.dims()) o.i64(d);
             o.i32(t.type().id());
             o.i64(offset);
-            offset += t.data().length;
+            offset += t.byteSize();
             offset += padding(offset);
         }
         int pad = padding(o.size());
