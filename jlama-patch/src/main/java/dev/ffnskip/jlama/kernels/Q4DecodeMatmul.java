@@ -55,6 +55,11 @@ public final class Q4DecodeMatmul {
         adopted = next;
     }
 
+    /** Whether single-row products with {@code weight} run on our kernel. */
+    public static boolean isAdopted(AbstractTensor weight) {
+        return adopted.containsKey(weight);
+    }
+
     /**
      * Computes {@code result[0, j] = a[0, :] . b[j, :]} for {@code j} in {@code [rowOffset, rowOffset + rows)} on our
      * kernel and returns true, or returns false (nothing done) when this product is not one it takes.

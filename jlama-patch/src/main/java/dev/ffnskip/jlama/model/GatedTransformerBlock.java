@@ -10,6 +10,7 @@ import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
 import dev.ffnskip.jlama.kernels.ColumnQ8Matrix;
+import dev.ffnskip.jlama.kernels.Q4DecodeMatmul;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -36,6 +37,9 @@ public final class GatedTransformerBlock extends TransformerBlock {
     private final float[] sparseOut;
     private final ChannelSparseFfn.Stats sparseStats = new ChannelSparseFfn.Stats();
     private volatile ChannelSparseFfn sparseFfn;
+    // written by the decoding thread only (one generation per model at a time)
+    private NativeDecodeFfn nativeFfn;
+    private boolean nativeFfnDecided;
     private float[] probeMid;
 
     /** The FFN's projections as Jlama loaded them ([intermediate, hidden] for gate and up, [hidden, intermediate] for down). */
@@ -141,8 +145,9 @@ public final class GatedTransformerBlock extends TransformerBlock {
         if ((inputThreshold > 0f || intermediateThreshold > 0f || probe != null) && residual.shape().first() == 1) {
             output = sparseFfn(ffnIn, inputThreshold, intermediateThreshold, probe, residual);
         } else {
+            NativeDecodeFfn fast = residual.shape().first() == 1 ? nativeFfn() : null;
             try (AbstractTensor quantized = model.quantizeForMatmul(ffnIn)) {
-                output = ffn.forward(quantized, Optional.empty());
+                output = fast != null ? fast.forward(quantized) : ffn.forward(quantized, Optional.empty());
             } finally {
                 ffnIn.close();
             }
@@ -172,6 +177,17 @@ public final class GatedTransformerBlock extends TransformerBlock {
         AbstractTensor output = model.makeDenseTensor(1, width);
         for (int j = 0; j < width; j++) output.set(sparseOut[j], 0, j);
         return output;
+    }
+
+    /** Our decode-row FFN when the model runs its FFN weights on our native kernel, else null (decided on first use). */
+    private NativeDecodeFfn nativeFfn() {
+        if (nativeFfnDecided) return nativeFfn;
+        FfnWeights w = ffnWeights;
+        if (model.usesNativeDecodeKernel() && Q4DecodeMatmul.isAdopted(w.gate()) && Q4DecodeMatmul.isAdopted(w.up()) && Q4DecodeMatmul.isAdopted(w.down())) {
+            nativeFfn = new NativeDecodeFfn(model, model.getConfig().activationFunction, w.gate(), w.up(), w.down());
+        }
+        nativeFfnDecided = true;
+        return nativeFfn;
     }
 
     /** Kept channel counts of the last channel-sparse FFN this layer ran. */

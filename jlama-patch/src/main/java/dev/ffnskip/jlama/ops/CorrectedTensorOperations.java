@@ -5,6 +5,7 @@ import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.TensorShape;
 import com.github.tjake.jlama.tensor.operations.TensorOperations;
+import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import dev.ffnskip.jlama.kernels.Q4DecodeMatmul;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -160,8 +161,20 @@ public final class CorrectedTensorOperations implements TensorOperations {
 
     /** Extends the last chunk pchunk hands out so that it reaches the weight's last row. */
     private int completeChunk(AbstractTensor weights, int rowOffset, int rowChunkSize) {
-        int totalRows = weights.shape().first();
-        int covered = pchunkCoverage(totalRows, parallelSplitSize());
+        return completeChunk(weights.shape().first(), rowOffset, rowChunkSize, parallelSplitSize());
+    }
+
+    /**
+     * The rows a {@link VectorMath#pchunk} chunk {@code [rowOffset, rowOffset + rowChunkSize)} of {@code totalRows}
+     * must cover: its own, and for the chunk that ends where pchunk's coverage ends, every row up to the last (the row
+     * chunks that never run, above). For callers of pchunk with their own per-chunk work.
+     */
+    public static int completeChunk(int totalRows, int rowOffset, int rowChunkSize) {
+        return completeChunk(totalRows, rowOffset, rowChunkSize, TensorOperationsProvider.get().parallelSplitSize());
+    }
+
+    private static int completeChunk(int totalRows, int rowOffset, int rowChunkSize, int splitSize) {
+        int covered = pchunkCoverage(totalRows, splitSize);
         return covered < totalRows && rowOffset + rowChunkSize == covered ? totalRows - rowOffset : rowChunkSize;
     }
 

@@ -12,19 +12,24 @@ import dev.ffnskip.jlama.generate.GenerationResult;
 import dev.ffnskip.testing.SharedAssets;
 import dev.ffnskip.testing.TestModels;
 import dev.ffnskip.testing.TestModels.Precision;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * Dense decoding on our native kernel against the same Q4 weights on Jlama's kernels (skipbench-28m). Jlama keeps
- * this model's activations float32 (its I8 path needs hidden sizes that are multiples of 512 on AVX-512), so the two
+ * Dense decoding on our native kernel against the same Q4 weights on Jlama's kernels (skipbench-28m and SmolLM2-135M,
+ * each re-quantized to Jlama Q4). Jlama keeps these models' activations float32 (its I8 path needs hidden sizes that are multiples of 512 on AVX-512), so the two
  * differ by exactly one thing: our path rounds every matmul input, the head's included, to I8 blocks of 32 (Jlama's
  * own Q8 quantizer). Teacher-forced on the stock-kernel tokens:
  * <ul>
- *   <li>every step's logits within {@value #MAX_LOGIT_DIFFERENCE} of stock's, {@value #MEAN_LOGIT_DIFFERENCE} on average
- *       (measured on the final code: largest 0.50, mean 0.28, on logits that span about 30);
- *   <li>the same greedy token wherever stock's top-two margin is more than twice the largest difference (it cannot
- *       flip there);
+ *   <li>every step's largest logit difference at most {@value #MAX_LOGIT_DIFFERENCE} of that step's logit range (max -
+ *       min over the vocabulary), {@value #MEAN_LOGIT_DIFFERENCE} on average (measured on the final code: skipbench
+ *       5.0% / 1.9% of ranges of about 21; SmolLM2, whose logits move more under the same rounding, 7.3% / 4.1% of
+ *       about 37);
+ *   <li>the same greedy token wherever stock's top-two margin is more than twice that step's largest difference;
  *   <li>the gate's cosines, what its decisions are made of, within {@value #MEAN_COSINE_DIFFERENCE} on average and
  *       {@value #MAX_COSINE_DIFFERENCE} at most in the layers it may skip (measured: 0.010 and 0.073; layer 0's cosine,
  *       never gated, moves up to 0.24).
@@ -33,17 +38,27 @@ import org.junit.jupiter.api.Test;
  */
 class NativeDecodeParityTest {
     private static final int TOKENS = 64;
-    static final float MAX_LOGIT_DIFFERENCE = 1.0f;
-    static final float MEAN_LOGIT_DIFFERENCE = 0.5f;
+    static final float MAX_LOGIT_DIFFERENCE = 0.12f;
+    static final float MEAN_LOGIT_DIFFERENCE = 0.06f;
     static final float MEAN_COSINE_DIFFERENCE = 0.03f;
     static final float MAX_COSINE_DIFFERENCE = 0.15f;
     /** The paper gate never skips the first two layers. */
     private static final int FIRST_GATED_LAYER = 2;
 
-    @Test
-    void nativeKernelDecodesLikeJlamasWithinTheRoundingOfItsInputs() {
-        FfnSkipModel stock = TestModels.gated(SharedAssets.skipbench(), Precision.Q4);
-        FfnSkipModel ours = TestModels.gated(SharedAssets.skipbench(), Precision.Q4_NATIVE);
+    static Stream<String> models() {
+        // skipbench-28m: 384 x 1024; SmolLM2: 576 x 1536, whose 576 rows Jlama's 128 row chunks do not cover evenly
+        return Stream.of("skipbench-28m", "smollm2-135m-instruct");
+    }
+
+    static Path dir(String model) {
+        return model.startsWith("smollm2") ? SharedAssets.smollm2() : SharedAssets.model(model);
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void nativeKernelDecodesLikeJlamasWithinTheRoundingOfItsInputs(String model) {
+        FfnSkipModel stock = TestModels.gated(dir(model), Precision.Q4);
+        FfnSkipModel ours = TestModels.gated(dir(model), Precision.Q4_NATIVE);
         assertThat(stock.jlama().usesNativeDecodeKernel()).isFalse();
         assertThat(ours.jlama().usesNativeDecodeKernel()).isTrue();
         assertThat(ours.jlama().quantizesHeadInput()).isTrue();
@@ -52,7 +67,8 @@ class NativeDecodeParityTest {
         List<PromptContext> prompts = List.of(
             PromptContext.of("The Book of Genesis, Chapter 1\n\nIn the beginning"),
             chat.builder().addUserMessage("What is the chemical symbol for iron?").build(),
-            chat.builder().addUserMessage("Context:\nThe mayor of Quillhaven is Dora Pemberton.\n\nQuestion: Who is the mayor of Quillhaven?").build()
+            chat.builder().addUserMessage("Context:\nThe mayor of Quillhaven is Dora Pemberton.\n\nQuestion: Who is the mayor of Quillhaven?").build(),
+            chat.builder().addUserMessage("Write one sentence about the sea.").build()
         );
         int decisive = 0, agreed = 0, steps = 0;
         float worst = 0;
@@ -72,11 +88,13 @@ class NativeDecodeParityTest {
                     o.copyLogits(b);
                     float diff = 0;
                     for (int v = 0; v < a.length; v++) diff = Math.max(diff, Math.abs(a[v] - b[v]));
+                    float relative = diff / range(a);
                     worst = Math.max(worst, diff);
-                    total += diff;
+                    total += relative;
                     steps++;
-                    assertThat(diff).as("step %d of %s: largest logit difference", t, prompt.getPrompt()).isLessThanOrEqualTo(MAX_LOGIT_DIFFERENCE);
-                    if (margin(a) > 2 * MAX_LOGIT_DIFFERENCE) {
+                    assertThat(relative).as("step %d of %s: largest logit difference / logit range", t, prompt.getPrompt())
+                        .isLessThanOrEqualTo(MAX_LOGIT_DIFFERENCE);
+                    if (margin(a) > 2 * diff) {
                         decisive++;
                         assertThat(o.argmax()).as("step %d: a decisive greedy choice", t).isEqualTo(s.argmax());
                         agreed++;
@@ -86,7 +104,7 @@ class NativeDecodeParityTest {
                 }
             }
         }
-        assertThat(total / steps).as("mean largest logit difference").isLessThanOrEqualTo(MEAN_LOGIT_DIFFERENCE);
+        assertThat(total / steps).as("mean of largest logit difference / logit range").isLessThanOrEqualTo(MEAN_LOGIT_DIFFERENCE);
         assertThat(decisive).as("steps with a clear winner").isGreaterThan(10);
         assertThat(agreed).isEqualTo(decisive);
         assertThat(worst).as("the kernels are not bit-identical, or this test compares nothing").isGreaterThan(0f);
@@ -117,6 +135,15 @@ class NativeDecodeParityTest {
         }
         assertThat(compared).isGreaterThan(100);
         assertThat(total / compared).as("mean cosine difference").isLessThanOrEqualTo(MEAN_COSINE_DIFFERENCE);
+    }
+
+    private static float range(float[] logits) {
+        float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        return hi - lo;
     }
 
     private static float margin(float[] logits) {

@@ -26,7 +26,7 @@ import java.util.Optional;
  * {@link GgufFormatException}s whose message names the file and what is wrong.
  *
  * <p>Tensor data are memory-mapped on first use, one mapping per tensor (a tensor of more than 2 GiB is mapped in
- * windows while it is dequantized). The project compiles for Java 21, where {@code java.lang.foreign} is a preview API,
+ * windows while it is dequantized). The reader was written when the project compiled for Java 21, where {@code java.lang.foreign} was a preview API,
  * so raw access is through read-only little-endian {@link ByteBuffer}s rather than a {@code MemorySegment}; files
  * larger than 2 GiB are fine, only a single tensor's {@link #data} view is limited to 2 GiB. Mappings cannot be released
  * explicitly in Java: after {@link #close()} the file's channel is closed and this object refuses further access, while
