@@ -137,8 +137,8 @@ public final class RunRecord {
         return runJson.resolveSibling(base + ".items.jsonl.gz");
     }
 
-    /** Opens a per-item file, gzipped ({@code .gz}, what {@link #write} makes) or plain (older runs). */
-    private static BufferedReader openItems(Path items) throws IOException {
+    /** A JSON-lines file, gzipped when its name ends in {@code .gz} (as our per-item files are), else plain text. */
+    public static BufferedReader openItems(Path items) throws IOException {
         if (!items.getFileName().toString().endsWith(".gz")) return Files.newBufferedReader(items);
         return new BufferedReader(new InputStreamReader(new GZIPInputStream(Files.newInputStream(items)), StandardCharsets.UTF_8));
     }

@@ -18,6 +18,7 @@ import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.generate.DecodeSession;
 import java.io.BufferedWriter;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -303,10 +304,13 @@ public final class HfCompareCommand implements Callable<Integer> {
 
     private static Map<String, JsonNode> readAnswers(Path file, ObjectMapper compact) throws IOException {
         Map<String, JsonNode> out = new HashMap<>();
-        for (String line : Files.readAllLines(file)) {
-            if (line.isBlank()) continue;
-            JsonNode j = compact.readTree(line);
-            out.put(j.path("id").asText(), j);
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("No such answers file: " + file);
+        try (BufferedReader r = RunRecord.openItems(file)) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                if (line.isBlank()) continue;
+                JsonNode j = compact.readTree(line);
+                out.put(j.path("id").asText(), j);
+            }
         }
         return out;
     }
