@@ -47,13 +47,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = { "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED" })
 public class DecodeKernelBenchmark {
-    private static final long WORKING_SET_BYTES = 160L << 20;
-
     @Param({ "2048x2048", "8192x2048", "2048x8192" })
     public String shape;
 
     @Param({ "jlama", "native" })
     public String kernel;
+
+    /** Megabytes of distinct weights cycled through (much more than the caches hold). */
+    @Param({ "160" })
+    public int workingSetMb;
 
     private final List<AbstractTensor> weights = new ArrayList<>();
     private Q8ByteBufferTensor x;
@@ -72,7 +74,7 @@ public class DecodeKernelBenchmark {
         }
         Random r = new Random(42);
         long bytesPerMatrix = (long) rows * cols * 5 / 8; // Q4: half a byte per weight + a float32 scale per 32
-        int count = (int) Math.max(2, WORKING_SET_BYTES / bytesPerMatrix);
+        int count = (int) Math.max(2, ((long) workingSetMb << 20) / bytesPerMatrix);
         FloatBufferTensor f = new FloatBufferTensor(rows, cols);
         for (int m = 0; m < count; m++) {
             for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) f.set((float) (r.nextGaussian() * 0.02), i, j);
