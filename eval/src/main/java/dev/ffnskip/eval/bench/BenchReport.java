@@ -89,12 +89,7 @@ public final class BenchReport {
         o.put("warmup_rounds", c.warmupRounds());
         o.put("mean_context", traffic.meanContext());
         o.put("max_context", r.rawPromptTokens() + c.decodeSteps());
-        ObjectNode b = o.putObject("bytes_per_token_mb");
-        b.put("attention", traffic.attention() / 1e6);
-        b.put("ffn", traffic.ffn() / 1e6);
-        b.put("output_head", traffic.outputHead() / 1e6);
-        b.put("kv", traffic.kv() / 1e6);
-        b.put("other", traffic.other() / 1e6);
+        ObjectNode b = putTrafficParts(o.putObject("bytes_per_token_mb"), traffic);
         b.put("total", traffic.total() / 1e6);
         o.put("f", traffic.ffnShare());
         o.put("f_note", "FFN share of the bytes read per decoded token: Q4 = 0.5 byte/weight + a float scale per 32 weights for q/k/v/o, gate/up/down and the output head; BF16 embedding row; float32 norms; float32 KV cache at mean_context positions");
@@ -180,12 +175,7 @@ public final class BenchReport {
         v.put("llama_cpp_build", info.build());
         v.put("system_info", info.systemInfo());
         ModelShape.DecodeTraffic t = r.config().shape().ggmlQ4_0DecodeTraffic(meanContext(r.rawPromptTokens(), r.config().decodeSteps()));
-        ObjectNode b = v.putObject("bytes_per_token_parts_mb");
-        b.put("attention", t.attention() / 1e6);
-        b.put("ffn", t.ffn() / 1e6);
-        b.put("output_head", t.outputHead() / 1e6);
-        b.put("kv", t.kv() / 1e6);
-        b.put("other", t.other() / 1e6);
+        ObjectNode b = putTrafficParts(v.putObject("bytes_per_token_parts_mb"), t);
         b.put("note", "Q4_0 = 18 bytes per 32 weights for q/k/v/o, gate/up/down and the tied head; one Q4_0 embedding row; float32 norms; fp16 KV cache at mean_context positions");
         bandwidthLimit(v, t.total(), bw);
         return v;
@@ -486,5 +476,15 @@ public final class BenchReport {
     private static String load(com.fasterxml.jackson.databind.JsonNode a) {
         if (a == null || a.size() != 3) return "n/a";
         return String.format(Locale.ROOT, "%.2f/%.2f/%.2f", a.get(0).asDouble(), a.get(1).asDouble(), a.get(2).asDouble());
+    }
+
+    /** The parts of one decode step's bytes, in MB, into {@code node}; returns it. */
+    private static ObjectNode putTrafficParts(ObjectNode node, ModelShape.DecodeTraffic t) {
+        node.put("attention", t.attention() / 1e6);
+        node.put("ffn", t.ffn() / 1e6);
+        node.put("output_head", t.outputHead() / 1e6);
+        node.put("kv", t.kv() / 1e6);
+        node.put("other", t.other() / 1e6);
+        return node;
     }
 }

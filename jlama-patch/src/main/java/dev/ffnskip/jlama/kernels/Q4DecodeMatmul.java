@@ -82,7 +82,7 @@ public final class Q4DecodeMatmul {
 
     /** Whether this product is one our kernel takes; every byte the kernel will touch is checked here. */
     static boolean accepts(AbstractTensor result, AbstractTensor a, AbstractTensor b, int columnOffset, int columnLimit, int rowOffset, int rows) {
-        if (!adopted.containsKey(b)) return false;
+        if (!isAdopted(b)) return false;
         if (!(a instanceof Q8ByteBufferTensor x) || !(result instanceof FloatBufferTensor out)) return false;
         int cols = b.shape().last();
         if (a.dims() != 2 || a.shape().first() != 1 || a.shape().last() != cols || !whole(a.shape())) return false;

@@ -98,6 +98,7 @@ public final class GatedLlamaModel extends LlamaModel {
             return List.of();
         }
         List<AbstractTensor> adopted = candidates.stream().filter(Q4DecodeMatmul::adopt).toList();
+        for (TransformerBlock b : transformerBlocks) ((GatedTransformerBlock) b).useNativeFfnIfAdopted();
         logger.info("Decode runs ffn-skip's native Q4 x I8 kernel for {} of {} weight matrices (-Dffnskip.kernels=stock for Jlama's)",
             adopted.size(), candidates.size());
         return adopted;

@@ -37,9 +37,8 @@ public final class GatedTransformerBlock extends TransformerBlock {
     private final float[] sparseOut;
     private final ChannelSparseFfn.Stats sparseStats = new ChannelSparseFfn.Stats();
     private volatile ChannelSparseFfn sparseFfn;
-    // written by the decoding thread only (one generation per model at a time)
+    /** Our decode-row FFN, set by the model once its FFN weights run on our native kernel; null otherwise. */
     private NativeDecodeFfn nativeFfn;
-    private boolean nativeFfnDecided;
     private float[] probeMid;
 
     /** The FFN's projections as Jlama loaded them ([intermediate, hidden] for gate and up, [hidden, intermediate] for down). */
@@ -145,7 +144,7 @@ public final class GatedTransformerBlock extends TransformerBlock {
         if ((inputThreshold > 0f || intermediateThreshold > 0f || probe != null) && residual.shape().first() == 1) {
             output = sparseFfn(ffnIn, inputThreshold, intermediateThreshold, probe, residual);
         } else {
-            NativeDecodeFfn fast = residual.shape().first() == 1 ? nativeFfn() : null;
+            NativeDecodeFfn fast = residual.shape().first() == 1 ? nativeFfn : null;
             try (AbstractTensor quantized = model.quantizeForMatmul(ffnIn)) {
                 output = fast != null ? fast.forward(quantized) : ffn.forward(quantized, Optional.empty());
             } finally {
@@ -179,15 +178,15 @@ public final class GatedTransformerBlock extends TransformerBlock {
         return output;
     }
 
-    /** Our decode-row FFN when the model runs its FFN weights on our native kernel, else null (decided on first use). */
-    private NativeDecodeFfn nativeFfn() {
-        if (nativeFfnDecided) return nativeFfn;
+    /**
+     * Called by the model's constructor once it has handed its weights to our kernel: when all three FFN weights of
+     * this layer went, decode rows run their FFN on {@link NativeDecodeFfn}.
+     */
+    void useNativeFfnIfAdopted() {
         FfnWeights w = ffnWeights;
-        if (model.usesNativeDecodeKernel() && Q4DecodeMatmul.isAdopted(w.gate()) && Q4DecodeMatmul.isAdopted(w.up()) && Q4DecodeMatmul.isAdopted(w.down())) {
+        if (Q4DecodeMatmul.isAdopted(w.gate()) && Q4DecodeMatmul.isAdopted(w.up()) && Q4DecodeMatmul.isAdopted(w.down())) {
             nativeFfn = new NativeDecodeFfn(model, model.getConfig().activationFunction, w.gate(), w.up(), w.down());
         }
-        nativeFfnDecided = true;
-        return nativeFfn;
     }
 
     /** Kept channel counts of the last channel-sparse FFN this layer ran. */
