@@ -64,7 +64,7 @@ final class ChannelAllocation {
             in.add((double) stats.inputThreshold(l, inputSparsity[l]));
             mid.add((double) stats.intermediateThreshold(l, midSparsity[l]));
         }
-        return new ChannelSkipPolicy(in, mid, warmup, target, Optional.empty());
+        return new ChannelSkipPolicy(in, mid, warmup, target, Optional.empty(), stats.criterion);
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.ffnskip.eval.run.Splits;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.Calibration;
 import dev.ffnskip.jlama.gate.CalibrationRegistry;
+import dev.ffnskip.jlama.gate.ChannelCriterion;
 import dev.ffnskip.jlama.gate.ChannelSkipPolicy;
 import dev.ffnskip.jlama.gate.GatePolicies;
 import dev.ffnskip.jlama.load.LoadOptions;
@@ -30,7 +31,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * Calibrates FFN channel skipping ({@link ChannelSkipPolicy}) for one model under a quality budget: magnitudes and
  * per-layer error curves from dense decodes of calibration-split chat prompts, sparsity allocated across layers by
- * measured sensitivity ({@link ChannelAllocation#greedy}), then for each target sparsity the budget is checked on the
+ * measured sensitivity ({@link ChannelAllocation#greedy}), for each channel criterion (magnitude, weighted), then
+ * for each target sparsity the budget is checked on the
  * calibration split; the largest target within it is verified on the evaluation split (prompts and passages never
  * used for calibration) and, when it holds there too, stored in the calibration registry keyed by the model's
  * fingerprint and precision. When nothing fits, it says so with the numbers and stores nothing.
@@ -50,6 +52,10 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
     @Option(names = "--allocations", split = ",", defaultValue = "separate",
         description = "How sparsity is spread over layers: separate (greedy over each layer's input and intermediate sparsity), greedy (one sparsity per layer), uniform (the baseline) (default: ${DEFAULT-VALUE}).")
     List<String> allocations;
+
+    @Option(names = "--criteria", split = ",", defaultValue = "magnitude,weighted",
+        description = "What thresholds compare: magnitude (TEAL, |x|), weighted (WINA, |x| times the weight column's norm) (default: ${DEFAULT-VALUE}).")
+    List<String> criteria;
 
     @Option(names = "--max-ppl-increase", defaultValue = "0.05", description = "Budget: perplexity at most (1 + this) x dense (default: ${DEFAULT-VALUE}).")
     double maxPplIncrease;
@@ -106,29 +112,32 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
             report.put("dense_perplexity_calib", calib.densePerplexity());
             ArrayNode rows = report.putArray("calibration");
             List<Candidate> candidates = new ArrayList<>();
+            List<ChannelCriterion> kinds = criteria.stream().map(ChannelCriterion::of).toList();
+            for (ChannelCriterion criterion : kinds) {
+            ChannelStatistics cs = stats.withCriterion(m, criterion);
             for (double target : targets) {
                 for (String allocation : allocations) {
                     double[][] split = switch (allocation) {
-                        case "separate" -> ChannelAllocation.greedySeparate(m, stats, target, 64);
-                        case "greedy" -> { double[] g = ChannelAllocation.greedy(m, stats, target, 64); yield new double[][] { g, g }; }
-                        case "uniform" -> { double[] u = ChannelAllocation.uniform(stats.layers, target); yield new double[][] { u, u }; }
+                        case "separate" -> ChannelAllocation.greedySeparate(m, cs, target, 64);
+                        case "greedy" -> { double[] g = ChannelAllocation.greedy(m, cs, target, 64); yield new double[][] { g, g }; }
+                        case "uniform" -> { double[] u = ChannelAllocation.uniform(cs.layers, target); yield new double[][] { u, u }; }
                         default -> throw new IllegalArgumentException("unknown allocation '" + allocation + "' (separate, greedy, uniform)");
                     };
-                    double[] perLayer = split[0];
-                    ChannelSkipPolicy policy = ChannelAllocation.policy(stats, split[0], split[1], target, warmup);
+                    ChannelSkipPolicy policy = ChannelAllocation.policy(cs, split[0], split[1], target, warmup);
                     FaithfulnessProbe.Score s = calib.score(policy);
                     boolean fits = s.perplexityRatio() <= 1 + maxPplIncrease && s.rougeL() >= minRougeL;
-                    out.printf(Locale.ROOT, "  calib  %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
-                        allocation, target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
-                    ObjectNode row = s.toJson().put("target", target).put("allocation", allocation).put("within_budget", fits);
+                    out.printf(Locale.ROOT, "  calib  %-9s %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
+                        criterion.id(), allocation, target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
+                    ObjectNode row = s.toJson().put("target", target).put("criterion", criterion.id()).put("allocation", allocation).put("within_budget", fits);
                     row.set("policy", GatePolicies.toJson(policy)); // so a study can run this candidate on its own items
                     ArrayNode layers = row.putArray("input_sparsity");
                     for (double v : split[0]) layers.add(v);
                     ArrayNode mids = row.putArray("intermediate_sparsity");
                     for (double v : split[1]) mids.add(v);
                     rows.add(row);
-                    candidates.add(new Candidate(allocation, target, policy, s, fits));
+                    candidates.add(new Candidate(criterion, allocation, target, policy, s, fits));
                 }
+            }
             }
             Candidate chosen = candidates.stream().filter(c -> c.fits).max((a, b) -> Double.compare(a.score.ffnWorkSkipped(), b.score.ffnWorkSkipped())).orElse(null);
             FaithfulnessProbe eval = new FaithfulnessProbe(m, chat, heldout, Splits.Split.EVAL, prompts, tokens, passages, passageTokens);
@@ -138,16 +147,16 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
                 if (!allOnEval && c != chosen) continue;
                 FaithfulnessProbe.Score s = eval.score(c.policy);
                 boolean fits = s.perplexityRatio() <= 1 + maxPplIncrease && s.rougeL() >= minRougeL;
-                out.printf(Locale.ROOT, "  eval   %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
-                    c.allocation, c.target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
-                evalRows.add(s.toJson().put("target", c.target).put("allocation", c.allocation).put("within_budget", fits));
+                out.printf(Locale.ROOT, "  eval   %-9s %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
+                    c.criterion.id(), c.allocation, c.target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
+                evalRows.add(s.toJson().put("target", c.target).put("criterion", c.criterion.id()).put("allocation", c.allocation).put("within_budget", fits));
                 if (c == chosen) c.evalScore = s;
             }
             if (chosen == null) {
                 out.println("no channel-skip policy fits the budget on the calibration split; nothing stored (the model runs dense by default)");
                 report.put("verdict", "no policy within budget on the calibration split");
             } else if (!(chosen.evalScore.perplexityRatio() <= 1 + maxPplIncrease && chosen.evalScore.rougeL() >= minRougeL)) {
-                out.printf(Locale.ROOT, "the best calibration-split policy (%s %.2f) misses the budget on the evaluation split; nothing stored%n", chosen.allocation, chosen.target);
+                out.printf(Locale.ROOT, "the best calibration-split policy (%s %s %.2f) misses the budget on the evaluation split; nothing stored%n", chosen.criterion.id(), chosen.allocation, chosen.target);
                 report.put("verdict", "chosen policy over budget on the evaluation split");
             } else {
                 ObjectNode budget = mapper.createObjectNode().put("max_perplexity_increase", maxPplIncrease).put("min_rouge_l_vs_dense", minRougeL);
@@ -156,7 +165,7 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
                 measured.set("evaluation_split", chosen.evalScore.toJson());
                 Calibration cal = new Calibration(m.info().name(), m.info().fingerprint(), m.info().precision(), chosen.policy, budget, measured, command);
                 report.set("chosen", cal.toJson());
-                report.put("verdict", String.format(Locale.ROOT, "%s allocation at target %.2f within budget on both splits", chosen.allocation, chosen.target));
+                report.put("verdict", String.format(Locale.ROOT, "%s criterion, %s allocation at target %.2f within budget on both splits", chosen.criterion.id(), chosen.allocation, chosen.target));
                 if (!noStore) {
                     Path file = CalibrationRegistry.store(cal, policiesDir != null ? policiesDir : CalibrationRegistry.userDirectory());
                     out.println("stored " + file + " (" + GatePolicies.toJsonString(chosen.policy).length() + " bytes of policy)");
@@ -173,6 +182,7 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
     }
 
     private static final class Candidate {
+        final ChannelCriterion criterion;
         final String allocation;
         final double target;
         final ChannelSkipPolicy policy;
@@ -180,7 +190,8 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
         final boolean fits;
         FaithfulnessProbe.Score evalScore;
 
-        Candidate(String allocation, double target, ChannelSkipPolicy policy, FaithfulnessProbe.Score score, boolean fits) {
+        Candidate(ChannelCriterion criterion, String allocation, double target, ChannelSkipPolicy policy, FaithfulnessProbe.Score score, boolean fits) {
+            this.criterion = criterion;
             this.allocation = allocation;
             this.target = target;
             this.policy = policy;

@@ -1,6 +1,7 @@
 package dev.ffnskip.eval.channel;
 
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.ChannelCriterion;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
@@ -12,34 +13,53 @@ import java.util.List;
 /**
  * FFN activations of dense greedy decodes on calibration prompts, per layer: every sampled token's normed FFN input,
  * the magnitudes of its intermediate activations, and the norm of the residual stream the FFN output joins. From
- * them: per-layer thresholds for a sparsity (quantiles of the magnitudes) and per-layer error curves (how far the
- * channel-sparse FFN output moves, relative to the residual stream, at each sparsity).
+ * them: per-layer thresholds for a sparsity (quantiles of what the criterion compares: the magnitudes, or the
+ * magnitudes times their weight columns' norms) and per-layer error curves (how far the channel-sparse FFN output
+ * moves, relative to the residual stream, at each sparsity).
  */
 final class ChannelStatistics {
     final int layers;
     final int hidden;
     final int intermediate;
+    final ChannelCriterion criterion;
     private final List<float[]>[] inputs;
+    private final List<float[]>[] mids;
     private final float[][] inputMagnitudes;
     private final float[][] midMagnitudes;
     private final List<Double>[] residualNorms;
 
-    @SuppressWarnings("unchecked")
-    private ChannelStatistics(int layers, int hidden, int intermediate, List<float[]>[] inputs, List<float[]>[] mids, List<Double>[] norms) {
+    private ChannelStatistics(int layers, int hidden, int intermediate, List<float[]>[] inputs, List<float[]>[] mids, List<Double>[] norms, ChannelCriterion criterion, FfnSkipModel model) {
         this.layers = layers;
         this.hidden = hidden;
         this.intermediate = intermediate;
+        this.criterion = criterion;
         this.inputs = inputs;
+        this.mids = mids;
         this.residualNorms = norms;
         this.inputMagnitudes = new float[layers][];
         this.midMagnitudes = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            inputMagnitudes[l] = sortedMagnitudes(inputs[l]);
-            midMagnitudes[l] = sortedMagnitudes(mids[l]);
+            float[] inWeights = new float[hidden];
+            float[] midWeights = new float[intermediate];
+            java.util.Arrays.fill(inWeights, 1f);
+            java.util.Arrays.fill(midWeights, 1f);
+            if (criterion == ChannelCriterion.WEIGHTED) {
+                ChannelSparseFfn ffn = model.jlama().channelSparseFfn(l);
+                for (int j = 0; j < hidden; j++) inWeights[j] = ffn.inputWeight(j);
+                for (int i = 0; i < intermediate; i++) midWeights[i] = ffn.intermediateWeight(i);
+            }
+            inputMagnitudes[l] = sortedMagnitudes(inputs[l], inWeights);
+            midMagnitudes[l] = sortedMagnitudes(mids[l], midWeights);
         }
     }
 
-    /** Decodes each prompt densely for {@code tokens} steps and samples every single-token FFN. */
+    /** The same samples, with thresholds and errors for {@code c}. */
+    ChannelStatistics withCriterion(FfnSkipModel model, ChannelCriterion c) {
+        return c == criterion ? this : new ChannelStatistics(layers, hidden, intermediate, inputs, mids, residualNorms, c, model);
+    }
+
+
+    /** Decodes each prompt densely for {@code tokens} steps and samples every single-token FFN (magnitude criterion). */
     @SuppressWarnings("unchecked")
     static ChannelStatistics collect(FfnSkipModel model, List<int[]> prompts, int tokens) {
         int layers = model.info().layers();
@@ -66,14 +86,14 @@ final class ChannelStatistics {
         } finally {
             model.jlama().setChannelProbe(null);
         }
-        return new ChannelStatistics(layers, hidden, intermediate, inputs, mids, norms);
+        return new ChannelStatistics(layers, hidden, intermediate, inputs, mids, norms, ChannelCriterion.MAGNITUDE, model);
     }
 
     int samples(int layer) {
         return inputs[layer].size();
     }
 
-    /** The magnitude below which a share {@code sparsity} of the layer's sampled input channels fall. */
+    /** The criterion's value below which a share {@code sparsity} of the layer's sampled input channels fall. */
     float inputThreshold(int layer, double sparsity) {
         return quantile(inputMagnitudes[layer], sparsity);
     }
@@ -100,8 +120,9 @@ final class ChannelStatistics {
         double sum = 0;
         for (int t = 0; t < n; t++) {
             float[] x = inputs[layer].get(t);
-            ffn.forward(x, 0f, 0f, dense, null);
-            ffn.forward(x, tIn, tMid, sparse, null);
+            boolean weighted = criterion == ChannelCriterion.WEIGHTED;
+            ffn.forward(x, 0f, 0f, weighted, dense, null, null);
+            ffn.forward(x, tIn, tMid, weighted, sparse, null, null);
             double err = 0;
             for (int j = 0; j < hidden; j++) {
                 double d = sparse[j] - dense[j];
@@ -113,12 +134,13 @@ final class ChannelStatistics {
         return n == 0 ? 0 : sum / n;
     }
 
-    private static float[] sortedMagnitudes(List<float[]> rows) {
+    private static float[] sortedMagnitudes(List<float[]> rows, float[] weights) {
         int total = rows.stream().mapToInt(r -> r.length).sum();
         float[] all = new float[total];
         int at = 0;
         for (float[] r : rows) {
-            for (float v : r) all[at++] = Math.abs(v);
+            // the same float product the kernel compares (|x_j c_j|), so a quantile drops exactly that share
+            for (int k = 0; k < r.length; k++) all[at++] = Math.abs(r[k] * weights[k]);
         }
         Arrays.sort(all);
         return all;

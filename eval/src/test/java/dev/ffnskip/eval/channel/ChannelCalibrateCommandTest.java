@@ -46,12 +46,15 @@ class ChannelCalibrateCommandTest {
         assertThat(code).isZero();
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         JsonNode calibration = report.path("calibration");
-        assertThat(calibration).hasSize(2);
+        assertThat(calibration).as("2 targets x 2 criteria").hasSize(4);
         for (JsonNode c : calibration) {
-            // per-layer quantile thresholds, sensitivity-allocated: the realized share tracks the target
-            assertThat(c.path("ffn_work_skipped").asDouble()).isCloseTo(c.path("target").asDouble(), within(0.03));
+            // per-layer quantile thresholds of what the criterion compares, sensitivity-allocated: the realized share
+            // tracks the target for either criterion
+            assertThat(c.path("ffn_work_skipped").asDouble()).as(c.path("criterion").asText()).isCloseTo(c.path("target").asDouble(), within(0.03));
             assertThat(c.path("policy").path("type").asText()).isEqualTo("channel");
+            assertThat(c.path("policy").path("criterion").asText()).isEqualTo(c.path("criterion").asText());
         }
+        assertThat(calibration.findValuesAsText("criterion")).containsExactlyInAnyOrder("magnitude", "magnitude", "weighted", "weighted");
         assertThat(report.path("verdict").asText()).contains("within budget");
 
         try (FfnSkipModel model = FfnSkipModel.load(SharedAssets.skipbench(), LoadOptions.builder().workingQuantizationType(DType.F32).build())) {

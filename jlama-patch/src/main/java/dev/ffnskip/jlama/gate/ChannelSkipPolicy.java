@@ -14,21 +14,33 @@ import java.util.Optional;
  * token by token, attention always computed, the KV cache complete) at the granularity where it holds on small
  * models. Prefill and the first {@code warmupTokens} decode steps are dense. A threshold of 0 keeps a layer dense.
  *
+ * <p>The {@code criterion} says what the thresholds are compared with: the activation's magnitude ({@link
+ * ChannelCriterion#MAGNITUDE}, TEAL) or the magnitude times its weight column's norm ({@link ChannelCriterion#WEIGHTED},
+ * WINA); thresholds calibrated for one criterion mean nothing for the other.
+ *
  * <p>Composable with block skipping: {@code blocks} (optional) decides per layer first; a layer it skips is skipped
  * whole, a layer it computes is computed channel-sparse.
  *
  * @param inputThresholds one per layer, {@code >= 0}
  * @param intermediateThresholds one per layer, {@code >= 0}
  * @param targetSparsity the FFN weight share the calibration aimed to skip (informative)
+ * @param criterion what the thresholds are compared with
  */
 public record ChannelSkipPolicy(
     List<Double> inputThresholds,
     List<Double> intermediateThresholds,
     int warmupTokens,
     double targetSparsity,
-    Optional<GatePolicy> blocks
+    Optional<GatePolicy> blocks,
+    ChannelCriterion criterion
 ) implements GatePolicy {
+    /** A policy on activation magnitudes ({@link ChannelCriterion#MAGNITUDE}). */
+    public ChannelSkipPolicy(List<Double> inputThresholds, List<Double> intermediateThresholds, int warmupTokens, double targetSparsity, Optional<GatePolicy> blocks) {
+        this(inputThresholds, intermediateThresholds, warmupTokens, targetSparsity, blocks, ChannelCriterion.MAGNITUDE);
+    }
+
     public ChannelSkipPolicy {
+        Objects.requireNonNull(criterion, "criterion");
         inputThresholds = List.copyOf(Objects.requireNonNull(inputThresholds, "inputThresholds"));
         intermediateThresholds = List.copyOf(Objects.requireNonNull(intermediateThresholds, "intermediateThresholds"));
         Objects.requireNonNull(blocks, "blocks");
@@ -90,6 +102,11 @@ public record ChannelSkipPolicy(
             public float intermediateThreshold(int layer) {
                 return sparse ? mid[layer] : 0f;
             }
+
+            @Override
+            public ChannelCriterion channelCriterion() {
+                return criterion;
+            }
         };
     }
 
@@ -105,6 +122,6 @@ public record ChannelSkipPolicy(
 
     @Override
     public String describe() {
-        return String.format(Locale.ROOT, "channel-skip target=%.2f warmup=%d%s", targetSparsity, warmupTokens, blocks.map(b -> " + " + b.describe()).orElse(""));
+        return String.format(Locale.ROOT, "channel-skip%s target=%.2f warmup=%d%s", criterion == ChannelCriterion.MAGNITUDE ? "" : " " + criterion.id(), targetSparsity, warmupTokens, blocks.map(b -> " + " + b.describe()).orElse(""));
     }
 }

@@ -37,4 +37,9 @@ public interface FfnGate {
     default float intermediateThreshold(int layer) {
         return 0f;
     }
+
+    /** What the channel thresholds are compared with. */
+    default ChannelCriterion channelCriterion() {
+        return ChannelCriterion.MAGNITUDE;
+    }
 }

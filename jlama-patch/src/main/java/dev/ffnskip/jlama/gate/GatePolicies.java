@@ -29,7 +29,8 @@ import java.util.TreeSet;
  *       triggers), {@code skip_layers}, {@code warmup_tokens}, {@code max_skips_per_token}, {@code num_layers}, {@code sticky} (default true).</li>
  *   <li>{@code fixed} ({@link FixedLayerSkip}, a calibrate candidate that can win): {@code layers, warmup_tokens}.</li>
  *   <li>{@code channel} ({@link ChannelSkipPolicy}): {@code input_thresholds, intermediate_thresholds} (arrays, one
- *       per layer), {@code warmup_tokens}, {@code target_sparsity}, optional {@code blocks} (a block-skipping policy).</li>
+ *       per layer), {@code warmup_tokens}, {@code target_sparsity}, {@code criterion} ({@code magnitude}, the default,
+ *       or {@code weighted}: see {@link ChannelCriterion}), optional {@code blocks} (a block-skipping policy).</li>
  * </ul>
  * The eval harness's baselines (random skip) have their JSON form in eval's {@code BaselinePolicies}, which
  * delegates the types above to this class.
@@ -105,6 +106,7 @@ public final class GatePolicies {
             p.intermediateThresholds().forEach(mid::add);
             o.put("warmup_tokens", p.warmupTokens());
             o.put("target_sparsity", p.targetSparsity());
+            o.put("criterion", p.criterion().id());
             p.blocks().ifPresent(b -> o.set("blocks", toJson(b)));
         } else if (policy instanceof FixedLayerSkip p) {
             o.put("type", "fixed");
@@ -146,7 +148,8 @@ public final class GatePolicies {
                 thresholds(o, "intermediate_thresholds"),
                 o.has("warmup_tokens") ? integer(o, "warmup_tokens") : 0,
                 o.has("target_sparsity") ? number(o, "target_sparsity") : 0.0,
-                o.hasNonNull("blocks") ? java.util.Optional.of(fromJson(o.get("blocks"))) : java.util.Optional.empty()
+                o.hasNonNull("blocks") ? java.util.Optional.of(fromJson(o.get("blocks"))) : java.util.Optional.empty(),
+                o.hasNonNull("criterion") ? ChannelCriterion.of(o.get("criterion").asText()) : ChannelCriterion.MAGNITUDE
             );
             case "fixed" -> new FixedLayerSkip(layers(o, "layers"), integer(o, "warmup_tokens"));
             case "" -> throw new IllegalArgumentException("missing \"type\"");

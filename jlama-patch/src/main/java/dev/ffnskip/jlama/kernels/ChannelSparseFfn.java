@@ -32,6 +32,13 @@ import jdk.incubator.vector.VectorSpecies;
  * needs no barrier between (c) and (d), and streams whole 2 KB (Llama-3.2-1B) columns instead of half columns; it
  * measured 15-35% faster on the Llama-3.2-1B shape at 2 threads. The reduction is {@code hidden} additions.
  *
+ * <h2>Weighted criterion</h2>
+ * With {@code weighted} (WINA's rule, arXiv 2505.19427), input channel {@code j} is kept iff {@code |x_j| c_j >= tIn},
+ * {@code c_j} the L2 norm of column {@code j} of gate and up together, and intermediate channel {@code i} iff
+ * {@code |a_i| d_i >= tMid}, {@code d_i} the norm of column {@code i} of down (norms of the Q8 weights, computed once
+ * at construction): the size of what a channel adds rather than of its activation. Only the compares change; the
+ * weights and the arithmetic are the same, so the two criteria agree bit for bit when every channel is kept.
+ *
  * <h2>Threads and allocation</h2>
  * An instance owns its scratch buffers and runs on a {@link WorkerTeam}, its own or one shared by all layers (see
  * {@link #ChannelSparseFfn(ColumnQ8Matrix, ColumnQ8Matrix, Config, WorkerTeam)}): it allocates nothing per call, and
@@ -127,6 +134,9 @@ public final class ChannelSparseFfn implements AutoCloseable {
 
     private final ColumnQ8Matrix gateUp;
     private final ColumnQ8Matrix down;
+    /** c_j and d_i of the weighted criterion. */
+    private final float[] inputNorms;
+    private final float[] midNorms;
     private final int hidden;
     private final int inter;
     private final Config config;
@@ -165,6 +175,8 @@ public final class ChannelSparseFfn implements AutoCloseable {
         }
         this.gateUp = gateUp;
         this.down = down;
+        this.inputNorms = gateUp.columnNorms();
+        this.midNorms = down.columnNorms();
         this.hidden = gateUp.cols();
         this.inter = gateUp.rows();
         this.kernel = Q8Kernel.forSpecies(config.species());
@@ -220,6 +232,14 @@ public final class ChannelSparseFfn implements AutoCloseable {
      *     computed from the kept inputs and before the {@code tMid} cut
      */
     public void forward(float[] x, float tIn, float tMid, float[] out, Stats stats, float[] midOut) {
+        forward(x, tIn, tMid, false, out, stats, midOut);
+    }
+
+    /**
+     * {@link #forward(float[], float, float, float[], Stats, float[])} with the criterion chosen: with {@code
+     * weighted}, the thresholds compare {@code |x_j| c_j} and {@code |a_i| d_i} (see the class comment).
+     */
+    public void forward(float[] x, float tIn, float tMid, boolean weighted, float[] out, Stats stats, float[] midOut) {
         if (midOut != null && midOut.length < inter) {
             throw new IllegalArgumentException("midOut has " + midOut.length + " values, need " + inter);
         }
@@ -230,15 +250,26 @@ public final class ChannelSparseFfn implements AutoCloseable {
         final int[] idx = w.inIdx;
         final float[] val = w.inVal;
         int n = 0;
-        for (int j = 0; j < hidden; j++) {
-            float v = x[j];
-            idx[n] = j;
-            val[n] = v;
-            n += Math.abs(v) >= tIn ? 1 : 0;
+        if (!weighted) {
+            for (int j = 0; j < hidden; j++) {
+                float v = x[j];
+                idx[n] = j;
+                val[n] = v;
+                n += Math.abs(v) >= tIn ? 1 : 0;
+            }
+        } else {
+            final float[] c = inputNorms;
+            for (int j = 0; j < hidden; j++) {
+                float v = x[j];
+                idx[n] = j;
+                val[n] = v;
+                n += Math.abs(v) * c[j] >= tIn ? 1 : 0;
+            }
         }
         Q8Kernel.pad(idx, val, 0, n);
         w.keptIn = n;
         w.tMid = tMid;
+        w.midScale = weighted ? midNorms : null;
         team.run(job, 1); // (b), (c), (d) on every thread for its own intermediate channels
         // (e) out = sum of the threads' partial down products, in thread order
         final float[][] parts = w.downParts;
@@ -264,6 +295,16 @@ public final class ChannelSparseFfn implements AutoCloseable {
             stats.hidden = hidden;
             stats.intermediate = inter;
         }
+    }
+
+    /** c_j: the norm of input channel j's column of gate and up (the weighted criterion's input weight). */
+    public float inputWeight(int j) {
+        return inputNorms[j];
+    }
+
+    /** d_i: the norm of intermediate channel i's column of down (the weighted criterion's intermediate weight). */
+    public float intermediateWeight(int i) {
+        return midNorms[i];
     }
 
     /** Hidden size (input and output length). */

@@ -230,6 +230,28 @@ public final class ColumnQ8Matrix {
         return scales[c * blocksPerColumn + (r / BLOCK) * groups + group];
     }
 
+    /**
+     * The L2 norm of each column of the dequantized weights ({@code cols} values); for an interleaved pair, of the
+     * two matrices' columns together. What the weighted channel criterion multiplies an input's magnitude by.
+     */
+    public float[] columnNorms() {
+        float[] n = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            double sum = 0;
+            for (int k = 0; k < blocksPerColumn; k++) {
+                double scale = scales[c * blocksPerColumn + k];
+                long q2 = 0;
+                for (int r = 0; r < BLOCK; r++) {
+                    int q = quants[c * columnStride + k * BLOCK + r];
+                    q2 += q * q;
+                }
+                sum += q2 * scale * scale;
+            }
+            n[c] = (float) Math.sqrt(sum);
+        }
+        return n;
+    }
+
     /** The dequantized plain matrix, row-major {@code [rows * cols]} (for tests and references). */
     public float[] dequantizeRowMajor() {
         if (groups != 1) throw new IllegalStateException("interleaved matrix");

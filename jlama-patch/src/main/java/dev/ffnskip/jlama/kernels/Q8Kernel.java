@@ -89,6 +89,8 @@ abstract class Q8Kernel {
         // per call
         int keptIn;
         float tMid;
+        /** Null, or what each |a_i| is multiplied by before the compare with {@link #tMid} (weighted criterion). */
+        float[] midScale;
 
         Work(ColumnQ8Matrix gateUp, ColumnQ8Matrix down, int threads, int chunkBlocks) {
             this.gateUp = gateUp;
@@ -116,17 +118,27 @@ abstract class Q8Kernel {
     }
 
     /**
-     * Gathers the channels {@code i} in {@code [from, to)} with {@code |a_i| >= threshold} into {@code idx/val} from
-     * offset {@code from} (branch-free), pads the list to a multiple of {@link #GROUP} and returns how many were kept
-     * (unpadded). The arrays must have room for {@code padded(to - from)} entries from {@code from}.
+     * Gathers the channels {@code i} in {@code [from, to)} with {@code |a_i| >= threshold} (with {@code scale}:
+     * {@code |a_i| scale_i >= threshold}) into {@code idx/val} from offset {@code from} (branch-free), pads the list
+     * to a multiple of {@link #GROUP} and returns how many were kept (unpadded). The arrays must have room for
+     * {@code padded(to - from)} entries from {@code from}.
      */
-    static int gather(float[] a, int from, int to, float threshold, int[] idx, float[] val) {
+    static int gather(float[] a, int from, int to, float threshold, float[] scale, int[] idx, float[] val) {
         int n = from;
-        for (int i = from; i < to; i++) {
-            float v = a[i];
-            idx[n] = i;
-            val[n] = v;
-            n += Math.abs(v) >= threshold ? 1 : 0;
+        if (scale == null) {
+            for (int i = from; i < to; i++) {
+                float v = a[i];
+                idx[n] = i;
+                val[n] = v;
+                n += Math.abs(v) >= threshold ? 1 : 0;
+            }
+        } else {
+            for (int i = from; i < to; i++) {
+                float v = a[i];
+                idx[n] = i;
+                val[n] = v;
+                n += Math.abs(v) * scale[i] >= threshold ? 1 : 0;
+            }
         }
         pad(idx, val, from, n - from);
         return n - from;

@@ -50,7 +50,7 @@ final class Q8Kernel256 extends Q8Kernel {
         }
         // gather this thread's kept intermediate channels (list padded to a multiple of GROUP)
         final int base = p0 * BLOCK;
-        final int kept = gather(act, base, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midIdx, w.midVal);
+        final int kept = gather(act, base, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midScale, w.midIdx, w.midVal);
         w.midCount[t] = kept;
         // (d) this thread's partial output: whole columns of down for its own kept channels
         final float[] part = w.downParts[t];

@@ -27,7 +27,7 @@ final class Q8KernelScalar extends Q8Kernel {
             for (int k = 0; k < BLOCK; k++) act[out + k] = siluMul(gu[in + k], gu[in + BLOCK + k]);
         }
         final int base = p0 * BLOCK;
-        final int kept = gather(act, base, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midIdx, w.midVal);
+        final int kept = gather(act, base, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midScale, w.midIdx, w.midVal);
         w.midCount[t] = kept;
         final float[] part = w.downParts[t];
         Arrays.fill(part, 0f);

@@ -261,7 +261,7 @@ public final class GatedLlamaModel extends LlamaModel {
             float tIn = action == LayerAction.COMPUTE ? gate.inputThreshold(layer) : 0f;
             float tMid = action == LayerAction.COMPUTE ? gate.intermediateThreshold(layer) : 0f;
             GatedTransformerBlock block = block(layer);
-            AbstractTensor next = block.forward(hidden, position, kvBuffer, action, signal, tIn, tMid);
+            AbstractTensor next = block.forward(hidden, position, kvBuffer, action, signal, tIn, tMid, gate.channelCriterion());
             if (action == LayerAction.COMPUTE && signal != null) {
                 gate.observe(layer, signal.cosine(), signal.updateToResidualNorm());
             }

@@ -8,6 +8,7 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import dev.ffnskip.jlama.gate.LayerAction;
+import dev.ffnskip.jlama.gate.ChannelCriterion;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
 import dev.ffnskip.jlama.kernels.ColumnQ8Matrix;
 import dev.ffnskip.jlama.kernels.Q4DecodeMatmul;
@@ -102,14 +103,15 @@ public final class GatedTransformerBlock extends TransformerBlock {
         LayerAction action,
         ResidualCosine signal
     ) {
-        return forward(input, position, kvBuffer, action, signal, 0f, 0f);
+        return forward(input, position, kvBuffer, action, signal, 0f, 0f, ChannelCriterion.MAGNITUDE);
     }
 
     /**
      * {@link #forward(AbstractTensor, int, KvBufferCache.KvBuffer, LayerAction, ResidualCosine)} with FFN channel
      * skipping: when either threshold is above 0 (single-row input only), the FFN runs on our channel-sparse kernel
      * ({@link ChannelSparseFfn}) and reads only the weight columns of the channels at or above the thresholds; with
-     * both 0 it is Jlama's stock FFN. The kept counts are in {@link #lastChannelStats()} afterwards.
+     * both 0 it is Jlama's stock FFN. {@code criterion} says what the thresholds are compared with. The kept counts
+     * are in {@link #lastChannelStats()} afterwards.
      */
     public AbstractTensor forward(
         AbstractTensor input,
@@ -118,7 +120,8 @@ public final class GatedTransformerBlock extends TransformerBlock {
         LayerAction action,
         ResidualCosine signal,
         float inputThreshold,
-        float intermediateThreshold
+        float intermediateThreshold,
+        ChannelCriterion criterion
     ) {
         var ops = TensorOperationsProvider.get();
         AbstractTensor attentionIn = inputNorm.forward(input);
@@ -142,7 +145,7 @@ public final class GatedTransformerBlock extends TransformerBlock {
         AbstractTensor output; // h_out = h_mid + ffn(norm(h_mid))
         ChannelProbe probe = model.channelProbe();
         if ((inputThreshold > 0f || intermediateThreshold > 0f || probe != null) && residual.shape().first() == 1) {
-            output = sparseFfn(ffnIn, inputThreshold, intermediateThreshold, probe, residual);
+            output = sparseFfn(ffnIn, inputThreshold, intermediateThreshold, criterion, probe, residual);
         } else {
             NativeDecodeFfn fast = residual.shape().first() == 1 ? nativeFfn : null;
             try (AbstractTensor quantized = model.quantizeForMatmul(ffnIn)) {
@@ -158,17 +161,17 @@ public final class GatedTransformerBlock extends TransformerBlock {
         return output;
     }
 
-    private AbstractTensor sparseFfn(AbstractTensor ffnIn, float inputThreshold, float intermediateThreshold, ChannelProbe probe, AbstractTensor residual) {
+    private AbstractTensor sparseFfn(AbstractTensor ffnIn, float inputThreshold, float intermediateThreshold, ChannelCriterion criterion, ChannelProbe probe, AbstractTensor residual) {
         try {
             for (int j = 0; j < width; j++) sparseIn[j] = ffnIn.get(0, j);
         } finally {
             ffnIn.close();
         }
         if (probe == null) {
-            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, sparseOut, sparseStats);
+            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, criterion == ChannelCriterion.WEIGHTED, sparseOut, sparseStats, null);
         } else {
             if (probeMid == null) probeMid = new float[model.getConfig().hiddenLength];
-            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, sparseOut, sparseStats, probeMid);
+            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, criterion == ChannelCriterion.WEIGHTED, sparseOut, sparseStats, probeMid);
             double norm = 0;
             for (int j = 0; j < width; j++) norm += (double) residual.get(0, j) * residual.get(0, j);
             probe.sample(layerIndex, sparseIn, probeMid, Math.sqrt(norm));
