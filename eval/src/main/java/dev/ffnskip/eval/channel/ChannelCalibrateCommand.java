@@ -81,6 +81,10 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
     @Option(names = "--all-on-eval", description = "Also score every target on the evaluation split (for the Pareto curve), not only the chosen one.")
     boolean allOnEval;
 
+    @Option(names = "--kernel-reference",
+        description = "Also score, on both splits, the channel-sparse kernel keeping every channel (thresholds at the smallest float): what its Q8 weights alone cost against the dense decode.")
+    boolean kernelReference;
+
     @Option(names = "--no-store", description = "Report only; do not store the chosen calibration.")
     boolean noStore;
 
@@ -139,10 +143,23 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
                 }
             }
             }
+            ChannelSkipPolicy kernelOnly = keepEverything(stats.layers, warmup);
+            if (kernelReference) {
+                FaithfulnessProbe.Score s = calib.score(kernelOnly);
+                out.printf(Locale.ROOT, "  calib  kernel only (every channel kept): FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f%n",
+                    s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL());
+                report.set("kernel_reference_calib", s.toJson());
+            }
             Candidate chosen = candidates.stream().filter(c -> c.fits).max((a, b) -> Double.compare(a.score.ffnWorkSkipped(), b.score.ffnWorkSkipped())).orElse(null);
             FaithfulnessProbe eval = new FaithfulnessProbe(m, chat, heldout, Splits.Split.EVAL, prompts, tokens, passages, passageTokens);
             report.put("dense_perplexity_eval", eval.densePerplexity());
             ArrayNode evalRows = report.putArray("evaluation");
+            if (kernelReference) {
+                FaithfulnessProbe.Score s = eval.score(kernelOnly);
+                out.printf(Locale.ROOT, "  eval   kernel only (every channel kept): FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f%n",
+                    s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL());
+                report.set("kernel_reference_eval", s.toJson());
+            }
             for (Candidate c : candidates) {
                 if (!allOnEval && c != chosen) continue;
                 FaithfulnessProbe.Score s = eval.score(c.policy);
@@ -179,6 +196,15 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
             out.println("wrote " + json);
         }
         return 0;
+    }
+
+    /**
+     * Thresholds at the smallest positive float: every single-token FFN after the warm-up runs on the channel-sparse
+     * kernel (a 0 threshold would run Jlama's dense FFN instead) and drops only exact zeros.
+     */
+    static ChannelSkipPolicy keepEverything(int layers, int warmup) {
+        List<Double> tiny = java.util.Collections.nCopies(layers, (double) Float.MIN_VALUE);
+        return new ChannelSkipPolicy(tiny, tiny, warmup, 0.0, java.util.Optional.empty());
     }
 
     private static final class Candidate {

@@ -42,9 +42,15 @@ class ChannelCalibrateCommandTest {
     void realizesEachTargetAndStoresWhatMeetsTheBudgetByFingerprint() throws Exception {
         Path policies = tmp.resolve("policies");
         Path json = tmp.resolve("cc.json");
-        int code = Main.commandLine().execute(args(policies, json, "--max-ppl-increase", "10", "--min-rouge-l", "0"));
+        int code = Main.commandLine().execute(args(policies, json, "--max-ppl-increase", "10", "--min-rouge-l", "0", "--kernel-reference"));
         assertThat(code).isZero();
         JsonNode report = new ObjectMapper().readTree(json.toFile());
+        // the kernel keeping every channel: nothing skipped, close to dense, yet not the dense computation itself
+        // (its Q8 weights move the perplexity a little; thresholds of 0 would run Jlama's FFN and give exactly 1)
+        for (String split : List.of("kernel_reference_calib", "kernel_reference_eval")) {
+            assertThat(report.path(split).path("ffn_work_skipped").asDouble()).as(split).isZero();
+            assertThat(report.path(split).path("perplexity_ratio").asDouble()).as(split).isBetween(0.97, 1.03).isNotEqualTo(1.0);
+        }
         JsonNode calibration = report.path("calibration");
         assertThat(calibration).as("2 targets x 2 criteria").hasSize(4);
         for (JsonNode c : calibration) {
