@@ -306,7 +306,8 @@ public final class BenchRunner {
             }
             long t2 = System.nanoTime();
             GenerationStats stats = session.stats();
-            return new Sample(round, t1 - t0, prompt.length, t2 - t1, stats.decodeSteps(), stats.ffnSkipped(), stats.layers(), System.nanoTime() - start);
+            return new Sample(round, t1 - t0, prompt.length, t2 - t1, stats.decodeSteps(), stats.ffnSkipped(), stats.layers(), System.nanoTime() - start, 0,
+                stats.ffnWorkSkipped());
         }
     }
 
