@@ -44,6 +44,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-ratios", paramLabel = "S,...", split = ",", defaultValue = "0.1,0.2,0.3,0.4,0.5", description = "Forced FFN skip ratios, each in [0, 1) (default: ${DEFAULT-VALUE}).")
     List<Double> skipRatios;
 
+    @Option(names = "--channel-sparsities", paramLabel = "S,...", split = ",",
+        description = "Also run FFN channel skipping (ChannelSkipPolicy) at these sparsities, each in [0, 1): per layer, the s-quantiles of the input and "
+            + "intermediate magnitudes of one dense decode of the bench prompt (default: none).")
+    List<Double> channelSparsities;
+
     @Option(names = "--json", paramLabel = "FILE", required = true, description = "The result JSON; the .md and .png are written beside it.")
     Path json;
 
@@ -92,6 +97,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchRunner.Config config = new BenchRunner.Config(
             ModelShape.named(shape),
             skipRatios,
+            channelSparsities != null ? channelSparsities : List.of(),
             promptTokens,
             decodeSteps,
             repeats,
@@ -113,6 +119,10 @@ public final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "bench: s=%s %.2f tok/s x%.3f vs stock, ideal x%.3f (%.1f%%)%n", BenchRunner.fmt(run.get("s").asDouble()),
                 run.get("decode_tokens_per_s").asDouble(), run.get("speedup_vs_stock").asDouble(), run.get("ideal_speedup").asDouble(),
                 100 * run.get("fraction_of_ideal").asDouble());
+        }
+        for (var ch : o.path("channel")) {
+            out.printf(Locale.ROOT, "bench: channel s=%s %.2f tok/s x%.3f vs gate_off, FFN work skipped %.3f%n", BenchRunner.fmt(ch.get("s").asDouble()),
+                ch.get("decode_tokens_per_s").asDouble(), ch.get("speedup_vs_gate_off").asDouble(), ch.get("ffn_work_skipped").asDouble());
         }
         if (o.has("llama_cpp")) {
             out.printf(Locale.ROOT, "bench: llama.cpp %.2f tok/s (x%.3f vs stock)%n", o.get("llama_cpp").get("decode_tokens_per_s").asDouble(),

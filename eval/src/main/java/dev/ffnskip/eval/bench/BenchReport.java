@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ffnskip.jlama.kernels.ColumnQ8Matrix;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
@@ -37,6 +38,11 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * <p>Bandwidth limit: the read bandwidth the bench measured on the machine ({@link ReadBandwidth}, same thread count)
  * over a variant's bytes read per decoded token (skipped FFNs not counted; llama.cpp's Q4_0 file counted as such) is the
  * decode speed no engine could exceed; every variant reports its decode speed as a fraction of that limit.
+ *
+ * <p>Channel skipping ({@code channel} rows) is another mechanism than the block skipping of {@code runs}: every FFN
+ * runs, on the columns of its weights whose activations pass the thresholds; its realized share is the FFN weight
+ * reads not done ({@code ffn_work_skipped}, mean over rounds), and its kernel reads column-major Q8 copies of the FFN
+ * weights where the dense decode reads Q4.
  */
 public final class BenchReport {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -45,6 +51,8 @@ public final class BenchReport {
     public static final double TARGET_PREFILL = 0.02;
     public static final double TARGET_FRACTION_OF_IDEAL_AT_03 = 0.95;
     public static final double TARGET_SPEEDUP_AT_04 = 1.30;
+    /** The channel-sparse kernel's weights ({@link ColumnQ8Matrix}): int8 plus one float32 scale per block of 32. */
+    static final double COLUMN_Q8_BYTES_PER_WEIGHT = 1 + 4.0 / ColumnQ8Matrix.BLOCK;
 
     private BenchReport() {}
 
@@ -138,6 +146,10 @@ public final class BenchReport {
             }
             runs.add(run);
         }
+        if (!c.channelSparsities().isEmpty()) {
+            ArrayNode channel = o.putArray("channel");
+            for (double cs : c.channelSparsities()) channel.add(channelJson(r.variant(BenchRunner.channelKey(cs)), cs, traffic, stock, gateOff, bw));
+        }
         BenchRunner.Measured chatOff = r.variant(BenchRunner.CHAT_GATE_OFF);
         if (chatOff != null) {
             ObjectNode cm = o.putObject("chat_model");
@@ -178,6 +190,29 @@ public final class BenchReport {
         ObjectNode b = putTrafficParts(v.putObject("bytes_per_token_parts_mb"), t);
         b.put("note", "Q4_0 = 18 bytes per 32 weights for q/k/v/o, gate/up/down and the tied head; one Q4_0 embedding row; float32 norms; fp16 KV cache at mean_context positions");
         bandwidthLimit(v, t.total(), bw);
+        return v;
+    }
+
+    private static ObjectNode channelJson(BenchRunner.Measured m, double s, ModelShape.DecodeTraffic traffic, BenchRunner.Measured stock,
+        BenchRunner.Measured gateOff, ReadBandwidth.Result bw) {
+        ObjectNode v = variantJson(m, stock);
+        double[] work = m.samples().stream().mapToDouble(Sample::ffnWorkSkipped).toArray();
+        double[] ratios = pairedRatios(m, gateOff);
+        double realized = pooledWorkSkipped(m.samples());
+        v.put("s", s);
+        v.put("ffn_work_skipped", realized);
+        v.put("ffn_work_skipped_min", min(work));
+        v.put("ffn_work_skipped_max", max(work));
+        v.set("ffn_work_skipped_samples", JSON.valueToTree(work));
+        v.put("speedup_vs_gate_off", median(ratios));
+        v.put("speedup_vs_gate_off_min", min(ratios));
+        v.put("speedup_vs_gate_off_max", max(ratios));
+        // thresholds 0 (s = 0) keep the dense Q4 path; any cut runs every FFN on the kernel's Q8 columns
+        double bytesPerWeight = s > 0 ? COLUMN_Q8_BYTES_PER_WEIGHT : ModelShape.Q4_BYTES_PER_WEIGHT;
+        double ffnBytes = traffic.ffn() / ModelShape.Q4_BYTES_PER_WEIGHT * bytesPerWeight * (1 - realized);
+        v.put("ffn_bytes_per_weight", bytesPerWeight);
+        v.put("ffn_bytes_per_token_mb", ffnBytes / 1e6);
+        bandwidthLimit(v, traffic.total() - traffic.ffn() + ffnBytes, bw);
         return v;
     }
 
@@ -298,6 +333,17 @@ public final class BenchReport {
         return total == 0 ? 0 : (double) skipped / total;
     }
 
+    /** FFN weight reads not done over all decode steps of the samples (the mean over rounds of equal length). */
+    static double pooledWorkSkipped(List<Sample> ss) {
+        double skipped = 0;
+        long steps = 0;
+        for (Sample s : ss) {
+            skipped += s.ffnWorkSkipped() * s.decodeSteps();
+            steps += s.decodeSteps();
+        }
+        return steps == 0 ? 0 : skipped / steps;
+    }
+
     static double median(List<Sample> ss, ToDoubleFunction<Sample> f) {
         return median(ss.stream().mapToDouble(f).toArray());
     }
@@ -354,6 +400,12 @@ public final class BenchReport {
                 chat.add(new double[] { cm.get("realized_skip_ratio").asDouble(), cm.get("speedup_vs_stock").asDouble() });
             }
         }
+        List<double[]> channel = new ArrayList<>();
+        if (o.has("channel")) channel.add(raw.get(0));
+        for (var ch : o.path("channel")) {
+            channel.add(new double[] { ch.get("ffn_work_skipped").asDouble(), ch.get("speedup_vs_stock").asDouble() });
+            maxS = Math.max(maxS, ch.get("ffn_work_skipped").asDouble());
+        }
         int n = 50;
         double[] ix = new double[n + 1];
         double[] iy = new double[n + 1];
@@ -377,6 +429,7 @@ public final class BenchReport {
         }
         series(chart, "raw model (DecodeSession), measured", raw, new Color(0, 90, 200));
         if (chat.size() > 1) series(chart, "LangChain4j ChatModel, measured", chat, new Color(220, 90, 0));
+        if (channel.size() > 1) series(chart, "channel skipping (x = FFN work skipped, Q8 columns), measured", channel, new Color(150, 0, 150));
         if (o.has("llama_cpp")) {
             List<double[]> peer = new ArrayList<>();
             peer.add(new double[] { 0, o.get("llama_cpp").get("speedup_vs_stock").asDouble() });
@@ -442,6 +495,23 @@ public final class BenchReport {
         if (implied.length() > 0) {
             md.append(String.format(Locale.ROOT, "%nFFN share of decode time implied by the speedups vs gate_off (1/speedup = 1 - f_time s): %s; the byte share is f = %.3f.%n",
                 implied, o.get("f").asDouble()));
+        }
+        if (o.has("channel")) {
+            md.append("\nChannel skipping (`--channel-sparsities`, not block skipping): every FFN runs, but per token and layer it drops the input and intermediate ")
+                .append("channels whose magnitude is below the layer's threshold (the s-quantiles of one dense decode of the bench prompt) and does not read their ")
+                .append("weight columns; realized = FFN weight reads not done, mean over rounds. Its kernel reads column-major Q8 copies of the FFN weights ")
+                .append(String.format(Locale.ROOT, "(%.3f bytes/weight against Q4's %.3f), counted in MB/token.%n%n", COLUMN_Q8_BYTES_PER_WEIGHT, ModelShape.Q4_BYTES_PER_WEIGHT));
+            md.append("| variant | s | realized FFN work skipped (min-max) | decode tok/s (median, min-max) | speedup vs gate_off (min-max) | speedup vs stock (min-max) | prefill tok/s | MB/token | bandwidth limit tok/s | % of limit |\n");
+            md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+            for (var v : o.get("channel")) {
+                md.append(String.format(Locale.ROOT, "| channel skipping | %s | %.4f (%.4f-%.4f) | %.2f (%.2f-%.2f) | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.1f | %.1f | %.1f | %.1f%% |%n",
+                    BenchRunner.fmt(v.get("s").asDouble()), v.get("ffn_work_skipped").asDouble(), v.get("ffn_work_skipped_min").asDouble(), v.get("ffn_work_skipped_max").asDouble(),
+                    v.get("decode_tokens_per_s").asDouble(), v.get("decode_tokens_per_s_min").asDouble(), v.get("decode_tokens_per_s_max").asDouble(),
+                    v.get("speedup_vs_gate_off").asDouble(), v.get("speedup_vs_gate_off_min").asDouble(), v.get("speedup_vs_gate_off_max").asDouble(),
+                    v.get("speedup_vs_stock").asDouble(), v.get("speedup_vs_stock_min").asDouble(), v.get("speedup_vs_stock_max").asDouble(),
+                    v.get("prefill_tokens_per_s").asDouble(), v.get("bytes_per_token_mb").asDouble(), v.get("bandwidth_limit_tokens_per_s").asDouble(),
+                    100 * v.get("fraction_of_bandwidth_limit").asDouble()));
+            }
         }
         if (o.has("chat_model")) {
             md.append("\nThrough the LangChain4j `ChatModel` (`FfnSkipChatModel`, chat template, ")

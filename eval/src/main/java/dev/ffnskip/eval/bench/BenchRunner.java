@@ -6,6 +6,7 @@ import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
 import dev.ffnskip.jlama.FfnSkipModel;
+import dev.ffnskip.jlama.gate.ChannelSkipPolicy;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.gate.PaperGatePolicy;
 import dev.ffnskip.jlama.generate.DecodeSession;
@@ -33,8 +34,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The decode benchmark: stock Jlama, our decoder with the gate off and our decoder at forced skip ratios (raw model and
- * LangChain4j chat model), all in one process on the same Q4 folder, tensor operations and worker pool, interleaved
+ * The decode benchmark: stock Jlama, our decoder with the gate off, at forced skip ratios (raw model and LangChain4j
+ * chat model) and, when asked for, channel-skipping at given sparsities ({@link ChannelThresholds}), all in one process on the same Q4 folder, tensor operations and worker pool, interleaved
  * round by round (the order rotates every round) after unrecorded warm-up rounds; llama.cpp, when asked for, joins the
  * measured rounds in its own process on a Q4_0 GGUF of the same weights ({@link SyntheticGguf}, {@link LlamaCppRound}).
  * Before the rounds the machine's read bandwidth is measured with the same thread count ({@link ReadBandwidth}).
@@ -45,6 +46,7 @@ public final class BenchRunner {
     public record Config(
         ModelShape shape,
         List<Double> skipRatios,
+        List<Double> channelSparsities,
         int promptTokens,
         int decodeSteps,
         int repeats,
@@ -60,6 +62,10 @@ public final class BenchRunner {
             skipRatios = List.copyOf(skipRatios);
             for (double s : skipRatios) {
                 if (!(s >= 0 && s < 1)) throw new IllegalArgumentException("skip ratios must be in [0, 1), was " + s);
+            }
+            channelSparsities = List.copyOf(channelSparsities);
+            for (double s : channelSparsities) {
+                if (!(s >= 0 && s < 1)) throw new IllegalArgumentException("channel sparsities must be in [0, 1), was " + s);
             }
             if (promptTokens < 2) throw new IllegalArgumentException("--prompt-tokens must be >= 2, was " + promptTokens);
             if (decodeSteps < 1) throw new IllegalArgumentException("--decode-steps must be >= 1, was " + decodeSteps);
@@ -124,6 +130,12 @@ public final class BenchRunner {
 
     public static String chatKey(double s) {
         return "chat:" + fmt(s);
+    }
+
+    /** {@code channel_0.50}: at least two decimals, so that the key reads as a share. */
+    public static String channelKey(double s) {
+        String f = String.format(Locale.ROOT, "%.3f", s);
+        return "channel_" + (f.endsWith("0") ? f.substring(0, f.length() - 1) : f);
     }
 
     static String fmt(double s) {
@@ -191,6 +203,16 @@ public final class BenchRunner {
                 for (double s : config.skipRatios()) {
                     GatePolicy policy = ForcedSkip.exact(s);
                     variants.add(new Variant(rawKey(s), "raw", s, policy.describe(), round -> runOurs(ours, policy, round, prompt, config.decodeSteps()), new ArrayList<>()));
+                }
+                if (!config.channelSparsities().isEmpty()) {
+                    // thresholds from the very decode the variants measure, densely, before any round
+                    ChannelThresholds thresholds = ChannelThresholds.sample(ours, () -> runOurs(ours, GatePolicy.DENSE, -1, prompt, config.decodeSteps()));
+                    log.printf(Locale.ROOT, "bench: channel thresholds from one dense decode of the bench prompt (%d tokens per layer)%n", thresholds.tokens());
+                    for (double s : config.channelSparsities()) {
+                        ChannelSkipPolicy policy = thresholds.policy(s);
+                        variants.add(new Variant(channelKey(s), "channel", s, policy.describe() + " (uniform quantiles of one dense decode of the bench prompt)",
+                            round -> runOurs(ours, policy, round, prompt, config.decodeSteps()), new ArrayList<>()));
+                    }
                 }
                 if (config.stockGenerate()) {
                     variants.add(new Variant(STOCK_GENERATE, "stock_generate", 0, "stock Jlama AbstractModel.generate (ms timings)",
@@ -306,7 +328,8 @@ public final class BenchRunner {
             }
             long t2 = System.nanoTime();
             GenerationStats stats = session.stats();
-            return new Sample(round, t1 - t0, prompt.length, t2 - t1, stats.decodeSteps(), stats.ffnSkipped(), stats.layers(), System.nanoTime() - start);
+            return new Sample(round, t1 - t0, prompt.length, t2 - t1, stats.decodeSteps(), stats.ffnSkipped(), stats.layers(), System.nanoTime() - start, 0,
+                stats.ffnWorkSkipped());
         }
     }
 

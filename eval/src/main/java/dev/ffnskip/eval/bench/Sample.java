@@ -10,8 +10,16 @@ package dev.ffnskip.eval.bench;
  * @param wallNanos the whole call as a client sees it (for the chat model: rendering, tokenizing and response included)
  * @param headNanos of {@code decodeNanos}, the time of the output norm, head matmul and greedy pick ({@code sample});
  *     measured for stock Jlama only, 0 otherwise
+ * @param ffnWorkSkipped share of the decode steps' FFN weight reads not done ({@code GenerationStats.ffnWorkSkipped}):
+ *     skipped blocks count whole, channel-sparse FFNs by the columns not read; the block skip ratio where only whole
+ *     blocks are skipped
  */
-public record Sample(int round, long prefillNanos, int promptTokens, long decodeNanos, int decodeSteps, long ffnSkipped, int layers, long wallNanos, long headNanos) {
+public record Sample(int round, long prefillNanos, int promptTokens, long decodeNanos, int decodeSteps, long ffnSkipped, int layers, long wallNanos, long headNanos,
+    double ffnWorkSkipped) {
+
+    public Sample(int round, long prefillNanos, int promptTokens, long decodeNanos, int decodeSteps, long ffnSkipped, int layers, long wallNanos, long headNanos) {
+        this(round, prefillNanos, promptTokens, decodeNanos, decodeSteps, ffnSkipped, layers, wallNanos, headNanos, blockShare(ffnSkipped, decodeSteps, layers));
+    }
 
     public Sample(int round, long prefillNanos, int promptTokens, long decodeNanos, int decodeSteps, long ffnSkipped, int layers, long wallNanos) {
         this(round, prefillNanos, promptTokens, decodeNanos, decodeSteps, ffnSkipped, layers, wallNanos, 0);
@@ -26,6 +34,10 @@ public record Sample(int round, long prefillNanos, int promptTokens, long decode
     }
 
     public double skipRatio() {
+        return blockShare(ffnSkipped, decodeSteps, layers);
+    }
+
+    private static double blockShare(long ffnSkipped, int decodeSteps, int layers) {
         long total = (long) decodeSteps * layers;
         return total == 0 ? 0.0 : (double) ffnSkipped / total;
     }

@@ -153,6 +153,55 @@ class BenchCommandTest {
         assertThat(run.get("gate_off").get("realized_skip_ratio").asDouble()).isZero();
     }
 
+    @Test
+    void withoutChannelSparsitiesThereIsNoChannelRow() {
+        assertThat(run.has("channel")).isFalse();
+        assertThat(markdown).doesNotContain("channel skipping");
+        assertThat(stdout).doesNotContain("bench: channel");
+    }
+
+    /**
+     * Channel skipping at 50%: thresholds from one dense decode of the bench prompt, so the realized share of FFN
+     * weight reads not done on the measured decodes is near 0.5 (the sparse decode's own activations differ a little).
+     */
+    @Test
+    void channelSparsityRunsBesideTheBlockRows() throws IOException {
+        Path json = tmp.resolve("channel").resolve("bench-channel.json");
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(
+            "bench", "--shape", "tiny", "--skip-ratios", "0.5", "--channel-sparsities", "0.5", "--json", json.toString(), "--cache-dir", tmp.resolve("cache").toString(),
+            "--prompt-tokens", "16", "--decode-steps", Integer.toString(DECODE_STEPS), "--repeats", "2", "--warmup-rounds", "1",
+            "--no-chat", "--no-stock-generate", "--no-llama-cpp"
+        );
+        assertThat(code).as("exit code, stderr: %s", err).isZero();
+        JsonNode o = JSON.readTree(json.toFile());
+        assertThat(o.get("runs")).as("the block-skip rows stay").hasSize(1);
+        assertThat(o.get("channel")).hasSize(1);
+        JsonNode ch = o.get("channel").get(0);
+        assertThat(ch.get("s").asDouble()).isEqualTo(0.5);
+        assertThat(ch.get("policy").asText()).startsWith("channel-skip target=0.50 warmup=0").contains("one dense decode of the bench prompt");
+        assertThat(ch.get("ffn_work_skipped").asDouble()).isBetween(0.3, 0.7);
+        assertThat(ch.get("ffn_work_skipped_samples")).hasSize(2);
+        // no FFN block is skipped whole: the share comes from the channels
+        assertThat(ch.get("realized_skip_ratio").asDouble()).isZero();
+        for (String f : new String[] { "decode_tokens_per_s", "decode_tokens_per_s_min", "speedup_vs_gate_off", "speedup_vs_stock", "prefill_tokens_per_s" }) {
+            assertThat(ch.get(f).asDouble()).as(f).isPositive();
+        }
+        assertThat(ch.get("decode_tokens_per_s_samples")).hasSize(2);
+        assertThat(ch.get("decode_steps").asInt()).isEqualTo(DECODE_STEPS);
+        double bw = o.get("read_bandwidth").get("gb_per_s").asDouble() * 1e9;
+        assertThat(ch.get("fraction_of_bandwidth_limit").asDouble())
+            .isCloseTo(ch.get("decode_tokens_per_s").asDouble() * ch.get("bytes_per_token_mb").asDouble() * 1e6 / bw, offset(1e-9));
+        String md = Files.readString(json.resolveSibling("bench-channel.md"));
+        assertThat(md).contains("Channel skipping (`--channel-sparsities`, not block skipping)")
+            .contains(String.format(java.util.Locale.ROOT, "| channel skipping | 0.5 | %.4f", ch.get("ffn_work_skipped").asDouble()));
+        assertThat(out.toString()).contains("bench: channel s=0.5");
+    }
+
     /** The byte model's Q4 sizes agree with the tensors Jlama's quantizer actually wrote. */
     @Test
     void q4ByteModelMatchesTheQuantizedFiles() throws IOException {
