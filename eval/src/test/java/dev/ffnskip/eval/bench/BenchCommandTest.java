@@ -41,21 +41,25 @@ class BenchCommandTest {
     @BeforeAll
     static void runBench() throws IOException {
         Path json = tmp.resolve("results").resolve("bench-tiny.json");
+        stdout = bench(json, "--skip-ratios", "0,0.3,0.4", (llamaCpp = LlamaCppRunner.available()) ? "--llama-cpp" : "--no-llama-cpp");
+        run = JSON.readTree(json.toFile());
+        markdown = Files.readString(tmp.resolve("results").resolve("bench-tiny.md"));
+        assertThat(Files.size(tmp.resolve("results").resolve("bench-tiny.png"))).isPositive();
+    }
+
+    /** Runs {@code bench --shape tiny} with the test's prompt, steps and rounds plus {@code extra}; returns its stdout. */
+    static String bench(Path json, String... extra) {
         CommandLine cl = Main.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        int code = cl.execute(
-            "bench", "--shape", "tiny", "--skip-ratios", "0,0.3,0.4", "--json", json.toString(), "--cache-dir", tmp.resolve("cache").toString(),
-            "--prompt-tokens", "16", "--decode-steps", Integer.toString(DECODE_STEPS), "--repeats", "2", "--warmup-rounds", "1",
-            (llamaCpp = LlamaCppRunner.available()) ? "--llama-cpp" : "--no-llama-cpp"
-        );
+        List<String> args = new ArrayList<>(List.of("bench", "--shape", "tiny", "--json", json.toString(), "--cache-dir", tmp.resolve("cache").toString(),
+            "--prompt-tokens", "16", "--decode-steps", Integer.toString(DECODE_STEPS), "--repeats", "2", "--warmup-rounds", "1"));
+        args.addAll(List.of(extra));
+        int code = cl.execute(args.toArray(String[]::new));
         assertThat(code).as("exit code, stderr: %s", err).isZero();
-        stdout = out.toString();
-        run = JSON.readTree(json.toFile());
-        markdown = Files.readString(tmp.resolve("results").resolve("bench-tiny.md"));
-        assertThat(Files.size(tmp.resolve("results").resolve("bench-tiny.png"))).isPositive();
+        return out.toString();
     }
 
     @Test
@@ -167,17 +171,7 @@ class BenchCommandTest {
     @Test
     void channelSparsityRunsBesideTheBlockRows() throws IOException {
         Path json = tmp.resolve("channel").resolve("bench-channel.json");
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(
-            "bench", "--shape", "tiny", "--skip-ratios", "0.5", "--channel-sparsities", "0.5", "--json", json.toString(), "--cache-dir", tmp.resolve("cache").toString(),
-            "--prompt-tokens", "16", "--decode-steps", Integer.toString(DECODE_STEPS), "--repeats", "2", "--warmup-rounds", "1",
-            "--no-chat", "--no-stock-generate", "--no-llama-cpp"
-        );
-        assertThat(code).as("exit code, stderr: %s", err).isZero();
+        String out = bench(json, "--skip-ratios", "0.5", "--channel-sparsities", "0.5", "--no-chat", "--no-stock-generate", "--no-llama-cpp");
         JsonNode o = JSON.readTree(json.toFile());
         assertThat(o.get("runs")).as("the block-skip rows stay").hasSize(1);
         assertThat(o.get("channel")).hasSize(1);
@@ -199,7 +193,7 @@ class BenchCommandTest {
         String md = Files.readString(json.resolveSibling("bench-channel.md"));
         assertThat(md).contains("Channel skipping (`--channel-sparsities`, not block skipping)")
             .contains(String.format(java.util.Locale.ROOT, "| channel skipping | 0.5 | %.4f", ch.get("ffn_work_skipped").asDouble()));
-        assertThat(out.toString()).contains("bench: channel s=0.5");
+        assertThat(out).contains("bench: channel s=0.5");
     }
 
     /** The byte model's Q4 sizes agree with the tensors Jlama's quantizer actually wrote. */
