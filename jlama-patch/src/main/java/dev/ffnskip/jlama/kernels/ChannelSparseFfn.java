@@ -247,26 +247,7 @@ public final class ChannelSparseFfn implements AutoCloseable {
         if (out.length < hidden) throw new IllegalArgumentException("out has " + out.length + " values, need " + hidden);
         // (a) gather kept input channels, branch-free
         final Q8Kernel.Work w = work;
-        final int[] idx = w.inIdx;
-        final float[] val = w.inVal;
-        int n = 0;
-        if (!weighted) {
-            for (int j = 0; j < hidden; j++) {
-                float v = x[j];
-                idx[n] = j;
-                val[n] = v;
-                n += Math.abs(v) >= tIn ? 1 : 0;
-            }
-        } else {
-            final float[] c = inputNorms;
-            for (int j = 0; j < hidden; j++) {
-                float v = x[j];
-                idx[n] = j;
-                val[n] = v;
-                n += Math.abs(v) * c[j] >= tIn ? 1 : 0;
-            }
-        }
-        Q8Kernel.pad(idx, val, 0, n);
+        int n = Q8Kernel.gather(x, 0, hidden, tIn, weighted ? inputNorms : null, w.inIdx, w.inVal);
         w.keptIn = n;
         w.tMid = tMid;
         w.midScale = weighted ? midNorms : null;

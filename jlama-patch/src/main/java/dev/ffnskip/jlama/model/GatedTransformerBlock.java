@@ -7,8 +7,8 @@ import com.github.tjake.jlama.model.functions.FeedForward;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
-import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.gate.ChannelCriterion;
+import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
 import dev.ffnskip.jlama.kernels.ColumnQ8Matrix;
 import dev.ffnskip.jlama.kernels.Q4DecodeMatmul;
@@ -167,11 +167,9 @@ public final class GatedTransformerBlock extends TransformerBlock {
         } finally {
             ffnIn.close();
         }
-        if (probe == null) {
-            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, criterion == ChannelCriterion.WEIGHTED, sparseOut, sparseStats, null);
-        } else {
-            if (probeMid == null) probeMid = new float[model.getConfig().hiddenLength];
-            channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, criterion == ChannelCriterion.WEIGHTED, sparseOut, sparseStats, probeMid);
+        if (probe != null && probeMid == null) probeMid = new float[model.getConfig().hiddenLength];
+        channelSparse().forward(sparseIn, inputThreshold, intermediateThreshold, criterion == ChannelCriterion.WEIGHTED, sparseOut, sparseStats, probe != null ? probeMid : null);
+        if (probe != null) {
             double norm = 0;
             for (int j = 0; j < width; j++) norm += (double) residual.get(0, j) * residual.get(0, j);
             probe.sample(layerIndex, sparseIn, probeMid, Math.sqrt(norm));
