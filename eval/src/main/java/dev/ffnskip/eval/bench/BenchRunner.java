@@ -5,6 +5,7 @@ import com.github.tjake.jlama.model.functions.Generator;
 import com.github.tjake.jlama.safetensors.prompt.PromptContext;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import dev.ffnskip.eval.channel.ChannelStatistics;
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.ChannelSkipPolicy;
 import dev.ffnskip.jlama.gate.GatePolicy;
@@ -35,7 +36,7 @@ import java.util.UUID;
 
 /**
  * The decode benchmark: stock Jlama, our decoder with the gate off, at forced skip ratios (raw model and LangChain4j
- * chat model) and, when asked for, channel-skipping at given sparsities ({@link ChannelThresholds}), all in one process on the same Q4 folder, tensor operations and worker pool, interleaved
+ * chat model) and, when asked for, channel-skipping at given sparsities (uniform quantiles of one dense decode, {@link ChannelStatistics#uniformPolicy}), all in one process on the same Q4 folder, tensor operations and worker pool, interleaved
  * round by round (the order rotates every round) after unrecorded warm-up rounds; llama.cpp, when asked for, joins the
  * measured rounds in its own process on a Q4_0 GGUF of the same weights ({@link SyntheticGguf}, {@link LlamaCppRound}).
  * Before the rounds the machine's read bandwidth is measured with the same thread count ({@link ReadBandwidth}).
@@ -206,10 +207,10 @@ public final class BenchRunner {
                 }
                 if (!config.channelSparsities().isEmpty()) {
                     // thresholds from the very decode the variants measure, densely, before any round
-                    ChannelThresholds thresholds = ChannelThresholds.sample(ours, () -> runOurs(ours, GatePolicy.DENSE, -1, prompt, config.decodeSteps()));
-                    log.printf(Locale.ROOT, "bench: channel thresholds from one dense decode of the bench prompt (%d tokens per layer)%n", thresholds.tokens());
+                    ChannelStatistics thresholds = ChannelStatistics.collect(ours, List.of(prompt), config.decodeSteps());
+                    log.printf(Locale.ROOT, "bench: channel thresholds from one dense decode of the bench prompt (%d tokens per layer)%n", thresholds.samples(0));
                     for (double s : config.channelSparsities()) {
-                        ChannelSkipPolicy policy = thresholds.policy(s);
+                        ChannelSkipPolicy policy = thresholds.uniformPolicy(s, 0);
                         variants.add(new Variant(channelKey(s), "channel", s, policy.describe() + " (uniform quantiles of one dense decode of the bench prompt)",
                             round -> runOurs(ours, policy, round, prompt, config.decodeSteps()), new ArrayList<>()));
                     }

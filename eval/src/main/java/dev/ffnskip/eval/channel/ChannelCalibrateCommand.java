@@ -118,48 +118,38 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
             List<Candidate> candidates = new ArrayList<>();
             List<ChannelCriterion> kinds = criteria.stream().map(ChannelCriterion::of).toList();
             for (ChannelCriterion criterion : kinds) {
-            ChannelStatistics cs = stats.withCriterion(m, criterion);
-            for (double target : targets) {
-                for (String allocation : allocations) {
-                    double[][] split = switch (allocation) {
-                        case "separate" -> ChannelAllocation.greedySeparate(m, cs, target, 64);
-                        case "greedy" -> { double[] g = ChannelAllocation.greedy(m, cs, target, 64); yield new double[][] { g, g }; }
-                        case "uniform" -> { double[] u = ChannelAllocation.uniform(cs.layers, target); yield new double[][] { u, u }; }
-                        default -> throw new IllegalArgumentException("unknown allocation '" + allocation + "' (separate, greedy, uniform)");
-                    };
-                    ChannelSkipPolicy policy = ChannelAllocation.policy(cs, split[0], split[1], target, warmup);
-                    FaithfulnessProbe.Score s = calib.score(policy);
-                    boolean fits = s.perplexityRatio() <= 1 + maxPplIncrease && s.rougeL() >= minRougeL;
-                    out.printf(Locale.ROOT, "  calib  %-9s %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
-                        criterion.id(), allocation, target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
-                    ObjectNode row = s.toJson().put("target", target).put("criterion", criterion.id()).put("allocation", allocation).put("within_budget", fits);
-                    row.set("policy", GatePolicies.toJson(policy)); // so a study can run this candidate on its own items
-                    ArrayNode layers = row.putArray("input_sparsity");
-                    for (double v : split[0]) layers.add(v);
-                    ArrayNode mids = row.putArray("intermediate_sparsity");
-                    for (double v : split[1]) mids.add(v);
-                    rows.add(row);
-                    candidates.add(new Candidate(criterion, allocation, target, policy, s, fits));
+                ChannelStatistics cs = stats.withCriterion(m, criterion);
+                for (double target : targets) {
+                    for (String allocation : allocations) {
+                        double[][] split = switch (allocation) {
+                            case "separate" -> ChannelAllocation.greedySeparate(m, cs, target, 64);
+                            case "greedy" -> { double[] g = ChannelAllocation.greedy(m, cs, target, 64); yield new double[][] { g, g }; }
+                            case "uniform" -> { double[] u = ChannelAllocation.uniform(cs.layers, target); yield new double[][] { u, u }; }
+                            default -> throw new IllegalArgumentException("unknown allocation '" + allocation + "' (separate, greedy, uniform)");
+                        };
+                        ChannelSkipPolicy policy = ChannelAllocation.policy(cs, split[0], split[1], target, warmup);
+                        FaithfulnessProbe.Score s = calib.score(policy);
+                        boolean fits = s.perplexityRatio() <= 1 + maxPplIncrease && s.rougeL() >= minRougeL;
+                        out.printf(Locale.ROOT, "  calib  %-9s %-7s target %.2f: FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f, %.1f tok/s %s%n",
+                            criterion.id(), allocation, target, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL(), s.decodeTokensPerSecond(), fits ? "within budget" : "over budget");
+                        ObjectNode row = s.toJson().put("target", target).put("criterion", criterion.id()).put("allocation", allocation).put("within_budget", fits);
+                        row.set("policy", GatePolicies.toJson(policy)); // so a study can run this candidate on its own items
+                        ArrayNode layers = row.putArray("input_sparsity");
+                        for (double v : split[0]) layers.add(v);
+                        ArrayNode mids = row.putArray("intermediate_sparsity");
+                        for (double v : split[1]) mids.add(v);
+                        rows.add(row);
+                        candidates.add(new Candidate(criterion, allocation, target, policy, s, fits));
+                    }
                 }
             }
-            }
             ChannelSkipPolicy kernelOnly = keepEverything(stats.layers, warmup);
-            if (kernelReference) {
-                FaithfulnessProbe.Score s = calib.score(kernelOnly);
-                out.printf(Locale.ROOT, "  calib  kernel only (every channel kept): FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f%n",
-                    s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL());
-                report.set("kernel_reference_calib", s.toJson());
-            }
+            if (kernelReference) scoreKernelOnly(calib, "calib", kernelOnly, out, report);
             Candidate chosen = candidates.stream().filter(c -> c.fits).max((a, b) -> Double.compare(a.score.ffnWorkSkipped(), b.score.ffnWorkSkipped())).orElse(null);
             FaithfulnessProbe eval = new FaithfulnessProbe(m, chat, heldout, Splits.Split.EVAL, prompts, tokens, passages, passageTokens);
             report.put("dense_perplexity_eval", eval.densePerplexity());
             ArrayNode evalRows = report.putArray("evaluation");
-            if (kernelReference) {
-                FaithfulnessProbe.Score s = eval.score(kernelOnly);
-                out.printf(Locale.ROOT, "  eval   kernel only (every channel kept): FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f%n",
-                    s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL());
-                report.set("kernel_reference_eval", s.toJson());
-            }
+            if (kernelReference) scoreKernelOnly(eval, "eval", kernelOnly, out, report);
             for (Candidate c : candidates) {
                 if (!allOnEval && c != chosen) continue;
                 FaithfulnessProbe.Score s = eval.score(c.policy);
@@ -196,6 +186,14 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
             out.println("wrote " + json);
         }
         return 0;
+    }
+
+    /** Scores {@code kernelOnly} on one split, prints it and records it as {@code kernel_reference_<split>}. */
+    private static void scoreKernelOnly(FaithfulnessProbe probe, String split, ChannelSkipPolicy kernelOnly, PrintStream out, ObjectNode report) {
+        FaithfulnessProbe.Score s = probe.score(kernelOnly);
+        out.printf(Locale.ROOT, "  %-6s kernel only (every channel kept): FFN work skipped %.3f, perplexity x%.3f, exact %.2f, prefix %.2f, ROUGE-L %.3f%n",
+            split, s.ffnWorkSkipped(), s.perplexityRatio(), s.exact(), s.matchedPrefix(), s.rougeL());
+        report.set("kernel_reference_" + split, s.toJson());
     }
 
     /**

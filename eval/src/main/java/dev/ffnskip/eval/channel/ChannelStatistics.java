@@ -2,6 +2,7 @@ package dev.ffnskip.eval.channel;
 
 import dev.ffnskip.jlama.FfnSkipModel;
 import dev.ffnskip.jlama.gate.ChannelCriterion;
+import dev.ffnskip.jlama.gate.ChannelSkipPolicy;
 import dev.ffnskip.jlama.gate.GatePolicy;
 import dev.ffnskip.jlama.generate.GenerationRequest;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
@@ -17,7 +18,7 @@ import java.util.List;
  * magnitudes times their weight columns' norms) and per-layer error curves (how far the channel-sparse FFN output
  * moves, relative to the residual stream, at each sparsity).
  */
-final class ChannelStatistics {
+public final class ChannelStatistics {
     final int layers;
     final int hidden;
     final int intermediate;
@@ -58,10 +59,9 @@ final class ChannelStatistics {
         return c == criterion ? this : new ChannelStatistics(layers, hidden, intermediate, inputs, mids, residualNorms, c, model);
     }
 
-
     /** Decodes each prompt densely for {@code tokens} steps and samples every single-token FFN (magnitude criterion). */
     @SuppressWarnings("unchecked")
-    static ChannelStatistics collect(FfnSkipModel model, List<int[]> prompts, int tokens) {
+    public static ChannelStatistics collect(FfnSkipModel model, List<int[]> prompts, int tokens) {
         int layers = model.info().layers();
         int hidden = model.info().hiddenSize();
         int intermediate = model.info().intermediateSize();
@@ -89,8 +89,17 @@ final class ChannelStatistics {
         return new ChannelStatistics(layers, hidden, intermediate, inputs, mids, norms, ChannelCriterion.MAGNITUDE, model);
     }
 
-    int samples(int layer) {
+    /** Single-token FFNs sampled in {@code layer}. */
+    public int samples(int layer) {
         return inputs[layer].size();
+    }
+
+    /**
+     * The baseline allocation: every layer drops the share {@code sparsity} of its sampled input and of its
+     * intermediate channels ({@link ChannelAllocation#uniform}), channel skipping from decode step {@code warmup}.
+     */
+    public ChannelSkipPolicy uniformPolicy(double sparsity, int warmup) {
+        return ChannelAllocation.policy(this, ChannelAllocation.uniform(layers, sparsity), sparsity, warmup);
     }
 
     /** The criterion's value below which a share {@code sparsity} of the layer's sampled input channels fall. */
@@ -118,9 +127,9 @@ final class ChannelStatistics {
         float[] sparse = new float[hidden];
         int n = Math.min(maxTokens, inputs[layer].size());
         double sum = 0;
+        boolean weighted = criterion == ChannelCriterion.WEIGHTED;
         for (int t = 0; t < n; t++) {
             float[] x = inputs[layer].get(t);
-            boolean weighted = criterion == ChannelCriterion.WEIGHTED;
             ffn.forward(x, 0f, 0f, weighted, dense, null, null);
             ffn.forward(x, tIn, tMid, weighted, sparse, null, null);
             double err = 0;
