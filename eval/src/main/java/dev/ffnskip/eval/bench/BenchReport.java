@@ -207,7 +207,8 @@ public final class BenchReport {
         v.put("speedup_vs_gate_off", median(ratios));
         v.put("speedup_vs_gate_off_min", min(ratios));
         v.put("speedup_vs_gate_off_max", max(ratios));
-        // thresholds 0 (s = 0) keep the dense Q4 path; any cut runs every FFN on the kernel's Q8 columns
+        // thresholds 0 (s = 0) keep the dense Q4 path; any cut runs every FFN on the kernel's Q8 columns (Jlama's Q4
+        // weights are not Q4_1 blocks, so the kernel cannot keep them as they are)
         double bytesPerWeight = s > 0 ? COLUMN_Q8_BYTES_PER_WEIGHT : ModelShape.Q4_BYTES_PER_WEIGHT;
         double ffnBytes = traffic.ffn() / ModelShape.Q4_BYTES_PER_WEIGHT * bytesPerWeight * (1 - realized);
         v.put("ffn_bytes_per_weight", bytesPerWeight);

@@ -82,7 +82,7 @@ public final class ChannelCalibrateCommand implements Callable<Integer> {
     boolean allOnEval;
 
     @Option(names = "--kernel-reference",
-        description = "Also score, on both splits, the channel-sparse kernel keeping every channel (thresholds at the smallest float): what its Q8 weights alone cost against the dense decode.")
+        description = "Also score, on both splits, the channel-sparse kernel keeping every channel (thresholds at the smallest float): what its weight layout (the file's own Q4_1 blocks, or a Q8 copy of other weights) and float32 summation order alone cost against the dense decode.")
     boolean kernelReference;
 
     @Option(names = "--no-store", description = "Report only; do not store the chosen calibration.")

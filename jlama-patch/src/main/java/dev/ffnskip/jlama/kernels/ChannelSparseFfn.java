@@ -132,19 +132,27 @@ public final class ChannelSparseFfn implements AutoCloseable {
         }
     }
 
-    private final ColumnQ8Matrix gateUp;
-    private final ColumnQ8Matrix down;
+    /** How the kernel holds its weights. */
+    public enum Layout {
+        /** {@link ColumnQ8Matrix}: any weights, re-quantized to 8 bits along each column. */
+        COLUMN_Q8,
+        /** {@link ColumnQ4Matrix}: a Q4_1 file's own blocks, the exact weights. */
+        COLUMN_Q4_1
+    }
+
+    /** Weight bytes of gate, up and down in the kernel's layout. */
+    private final long weightBytes;
     /** c_j and d_i of the weighted criterion. */
     private final float[] inputNorms;
     private final float[] midNorms;
     private final int hidden;
     private final int inter;
     private final Config config;
-    private final Q8Kernel kernel;
     private final WorkerTeam team;
     private final boolean ownsTeam;
-    /** Scratch buffers and per-call state, shared by the team threads (disjoint ranges). */
+    /** Scratch buffers and per-call state, shared by the team threads (disjoint ranges): one of the two is set. */
     private final Q8Kernel.Work work;
+    private final Q4Kernel.Work work4;
     private final WorkerTeam.Job job;
 
     /**
@@ -164,33 +172,81 @@ public final class ChannelSparseFfn implements AutoCloseable {
      * @param team a team of {@code config.threads()} threads, or null to create (and own) one from {@code config}
      */
     public ChannelSparseFfn(ColumnQ8Matrix gateUp, ColumnQ8Matrix down, Config config, WorkerTeam team) {
-        Objects.requireNonNull(gateUp, "gateUp");
-        Objects.requireNonNull(down, "down");
-        this.config = Objects.requireNonNull(config, "config");
-        if (gateUp.groups() != 2) throw new IllegalArgumentException("gateUp must be an interleaved gate/up matrix");
-        if (down.groups() != 1) throw new IllegalArgumentException("down must be a plain matrix");
-        if (down.rows() != gateUp.cols() || down.cols() != gateUp.rows()) {
-            throw new IllegalArgumentException("shape mismatch: gate/up " + gateUp.rows() + "x" + gateUp.cols()
-                    + ", down " + down.rows() + "x" + down.cols());
-        }
-        this.gateUp = gateUp;
-        this.down = down;
-        this.inputNorms = gateUp.columnNorms();
-        this.midNorms = down.columnNorms();
-        this.hidden = gateUp.cols();
-        this.inter = gateUp.rows();
-        this.kernel = Q8Kernel.forSpecies(config.species());
-        int chunkBlocks = Math.max(1, Math.min(config.chunkRows() / ColumnQ8Matrix.BLOCK, Integer.MAX_VALUE / 4));
-        int threads = config.threads();
-        this.work = new Q8Kernel.Work(gateUp, down, threads, chunkBlocks);
-        final Q8Kernel k = kernel;
-        final Q8Kernel.Work w = work;
-        this.job = (t, phase) -> k.run(w, t);
-        if (team != null && team.threads() != threads) {
-            throw new IllegalArgumentException("team has " + team.threads() + " threads, config " + threads);
-        }
+        this(Parts.q8(gateUp, down, config), config, team);
+    }
+
+    /**
+     * Builds the FFN on Q4_1 weights in their own blocks ({@link ColumnQ4Matrix}, e.g. from
+     * {@link ColumnQ4Matrix#exactly}): the same contract as the Q8 constructor.
+     *
+     * @param gateUp gate and up interleaved ({@link ColumnQ4Matrix#exactlyInterleaved}), [inter, hidden] each
+     * @param down [hidden, inter]
+     * @param team a team of {@code config.threads()} threads, or null to create (and own) one
+     */
+    public ChannelSparseFfn(ColumnQ4Matrix gateUp, ColumnQ4Matrix down, Config config, WorkerTeam team) {
+        this(Parts.q4(gateUp, down, config), config, team);
+    }
+
+    private ChannelSparseFfn(Parts parts, Config config, WorkerTeam team) {
+        this.config = config;
+        this.weightBytes = parts.weightBytes;
+        this.inputNorms = parts.inputNorms;
+        this.midNorms = parts.midNorms;
+        this.hidden = parts.hidden;
+        this.inter = parts.inter;
+        this.work = parts.work;
+        this.work4 = parts.work4;
+        this.job = parts.job;
         this.ownsTeam = team == null;
-        this.team = team != null ? team : WorkerTeam.create(threads, config.handoff(), config.spinNanos());
+        this.team = team(config, team);
+    }
+
+    /** What a constructor derives from the weights: validated shapes, norms, the kernel's scratch and job. */
+    private record Parts(long weightBytes, float[] inputNorms, float[] midNorms, int hidden, int inter,
+            Q8Kernel.Work work, Q4Kernel.Work work4, WorkerTeam.Job job) {
+
+        static Parts q8(ColumnQ8Matrix gateUp, ColumnQ8Matrix down, Config config) {
+            check(gateUp, down, config, gateUp == null ? 0 : gateUp.groups(), down == null ? 0 : down.groups());
+            checkShapes(gateUp.rows(), gateUp.cols(), down.rows(), down.cols());
+            int chunkBlocks = Math.max(1, Math.min(config.chunkRows() / ColumnQ8Matrix.BLOCK, Integer.MAX_VALUE / 4));
+            Q8Kernel k = Q8Kernel.forSpecies(config.species());
+            Q8Kernel.Work w = new Q8Kernel.Work(gateUp, down, config.threads(), chunkBlocks);
+            return new Parts(gateUp.byteSize() + down.byteSize(), gateUp.columnNorms(), down.columnNorms(),
+                    gateUp.cols(), gateUp.rows(), w, null, (t, phase) -> k.run(w, t));
+        }
+
+        static Parts q4(ColumnQ4Matrix gateUp, ColumnQ4Matrix down, Config config) {
+            check(gateUp, down, config, gateUp == null ? 0 : gateUp.groups(), down == null ? 0 : down.groups());
+            checkShapes(gateUp.rows(), gateUp.cols(), down.rows(), down.cols());
+            int block = ColumnQ4Matrix.BLOCK;
+            int chunkRows = Math.max(block, Math.min(config.chunkRows(), Integer.MAX_VALUE / 4) / block * block);
+            Q4Kernel k = Q4Kernel.forSpecies(config.species());
+            Q4Kernel.Work w = new Q4Kernel.Work(gateUp, down, config.threads(), chunkRows);
+            return new Parts(gateUp.byteSize() + down.byteSize(), gateUp.columnNorms(), down.columnNorms(),
+                    gateUp.cols(), gateUp.rows(), null, w, (t, phase) -> k.run(w, t));
+        }
+
+        private static void check(Object gateUp, Object down, Config config, int gateUpGroups, int downGroups) {
+            Objects.requireNonNull(gateUp, "gateUp");
+            Objects.requireNonNull(down, "down");
+            Objects.requireNonNull(config, "config");
+            if (gateUpGroups != 2) throw new IllegalArgumentException("gateUp must be an interleaved gate/up matrix");
+            if (downGroups != 1) throw new IllegalArgumentException("down must be a plain matrix");
+        }
+    }
+
+    private static void checkShapes(int guRows, int guCols, int downRows, int downCols) {
+        if (downRows != guCols || downCols != guRows) {
+            throw new IllegalArgumentException("shape mismatch: gate/up " + guRows + "x" + guCols + ", down " + downRows + "x" + downCols);
+        }
+    }
+
+    private static WorkerTeam team(Config config, WorkerTeam shared) {
+        if (shared == null) return WorkerTeam.create(config.threads(), config.handoff(), config.spinNanos());
+        if (shared.threads() != config.threads()) {
+            throw new IllegalArgumentException("team has " + shared.threads() + " threads, config " + config.threads());
+        }
+        return shared;
     }
 
     /** Interleaves {@code gate} and {@code up} (a copy) and builds the FFN. */
@@ -246,14 +302,30 @@ public final class ChannelSparseFfn implements AutoCloseable {
         if (x.length < hidden) throw new IllegalArgumentException("x has " + x.length + " values, need " + hidden);
         if (out.length < hidden) throw new IllegalArgumentException("out has " + out.length + " values, need " + hidden);
         // (a) gather kept input channels, branch-free
-        final Q8Kernel.Work w = work;
-        int n = Q8Kernel.gather(x, 0, hidden, tIn, weighted ? inputNorms : null, w.inIdx, w.inVal);
-        w.keptIn = n;
-        w.tMid = tMid;
-        w.midScale = weighted ? midNorms : null;
+        final float[] inScale = weighted ? inputNorms : null;
+        final float[] midScale = weighted ? midNorms : null;
+        final int n;
+        final float[][] parts;
+        if (work != null) {
+            final Q8Kernel.Work w = work;
+            n = Q8Kernel.gather(x, 0, hidden, tIn, inScale, w.inIdx, w.inVal);
+            w.keptIn = n;
+            w.tMid = tMid;
+            w.midScale = midScale;
+            parts = w.downParts;
+        } else {
+            final Q4Kernel.Work w = work4;
+            int kept = 0;
+            for (int b = 0; b < hidden / ColumnQ4Matrix.BLOCK; b++) {
+                kept += w.inCount[b] = Q4Kernel.gatherBlock(x, b * ColumnQ4Matrix.BLOCK, tIn, inScale, w.inIdx, w.inVal, w.inSum);
+            }
+            n = kept;
+            w.tMid = tMid;
+            w.midScale = midScale;
+            parts = w.downParts;
+        }
         team.run(job, 1); // (b), (c), (d) on every thread for its own intermediate channels
         // (e) out = sum of the threads' partial down products, in thread order
-        final float[][] parts = w.downParts;
         final float[] p0 = parts[0];
         if (parts.length == 1) {
             System.arraycopy(p0, 0, out, 0, hidden);
@@ -267,10 +339,10 @@ public final class ChannelSparseFfn implements AutoCloseable {
                 out[r] = acc;
             }
         }
-        if (midOut != null) System.arraycopy(w.act, 0, midOut, 0, inter);
+        if (midOut != null) System.arraycopy(work != null ? work.act : work4.act, 0, midOut, 0, inter);
         if (stats != null) {
             int m = 0;
-            for (int c : w.midCount) m += c;
+            for (int c : work != null ? work.midCount : work4.midKept) m += c;
             stats.keptIn = n;
             stats.keptMid = m;
             stats.hidden = hidden;
@@ -286,6 +358,11 @@ public final class ChannelSparseFfn implements AutoCloseable {
     /** d_i: the norm of intermediate channel i's column of down (the weighted criterion's intermediate weight). */
     public float intermediateWeight(int i) {
         return midNorms[i];
+    }
+
+    /** How this FFN holds its weights. */
+    public Layout layout() {
+        return work != null ? Layout.COLUMN_Q8 : Layout.COLUMN_Q4_1;
     }
 
     /** Hidden size (input and output length). */
@@ -304,7 +381,7 @@ public final class ChannelSparseFfn implements AutoCloseable {
 
     /** Weight bytes read by a dense call (quants and scales of gate, up and down). */
     public long weightBytes() {
-        return gateUp.byteSize() + down.byteSize();
+        return weightBytes;
     }
 
     /** Stops the helper threads of an owned team (a shared team is left running). Not to be used afterwards. */

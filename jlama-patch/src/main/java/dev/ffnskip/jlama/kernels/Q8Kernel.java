@@ -124,6 +124,16 @@ abstract class Q8Kernel {
      * {@code padded(to - from)} entries from {@code from}.
      */
     static int gather(float[] a, int from, int to, float threshold, float[] scale, int[] idx, float[] val) {
+        int n = select(a, from, to, threshold, scale, idx, val) - from;
+        pad(idx, val, from, n);
+        return n;
+    }
+
+    /**
+     * Writes the channels of {@code [from, to)} that pass the threshold (as {@link #gather}) to {@code idx/val} from
+     * offset {@code from}, branch-free, and returns the offset after the last one; no padding.
+     */
+    static int select(float[] a, int from, int to, float threshold, float[] scale, int[] idx, float[] val) {
         int n = from;
         if (scale == null) {
             for (int i = from; i < to; i++) {
@@ -140,8 +150,7 @@ abstract class Q8Kernel {
                 n += Math.abs(v) * scale[i] >= threshold ? 1 : 0;
             }
         }
-        pad(idx, val, from, n - from);
-        return n - from;
+        return n;
     }
 
     // exp(x) = 2^n * e^r, n = round(x / ln 2), |r| <= ln(2) / 2, e^r by its degree-7 Taylor polynomial (truncation

@@ -28,9 +28,24 @@ final class Q8Kernel256 extends Q8Kernel {
         final float[] gu = w.gu;
         Arrays.fill(gu, p0 * 2 * BLOCK, p1 * 2 * BLOCK, 0f);
         axpy(w.gateUp, w.inIdx, w.inVal, 0, padded(w.keptIn), 2 * p0, 2 * p1, gu, 2 * w.chunkBlocks);
-        // (c) a = silu(g) * u, g = gu[64p + k], u = gu[64p + 32 + k]; exp(-g) as Q8Kernel.exp, the same operations in
-        // the same order, written out here so that it is compiled in this root
-        final float[] act = w.act;
+        // (c) a = silu(g) * u
+        siluPairs(gu, w.act, p0, p1);
+        // gather this thread's kept intermediate channels (list padded to a multiple of GROUP)
+        final int base = p0 * BLOCK;
+        final int kept = gather(w.act, base, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midScale, w.midIdx, w.midVal);
+        w.midCount[t] = kept;
+        // (d) this thread's partial output: whole columns of down for its own kept channels
+        final float[] part = w.downParts[t];
+        Arrays.fill(part, 0f);
+        axpy(w.down, w.midIdx, w.midVal, base, base + padded(kept), 0, part.length / BLOCK, part, w.chunkBlocks);
+    }
+
+    /**
+     * {@code act[32p + k] = silu(g) * u} with {@code g = gu[64p + k]}, {@code u = gu[64p + 32 + k]} for the block pairs
+     * {@code [p0, p1)}; exp(-g) as {@link Q8Kernel#exp}, the same operations in the same order. Shared by the Q4 kernel.
+     */
+    static void siluPairs(float[] gu, float[] act, int p0, int p1) {
+        final int BLOCK = ColumnQ8Matrix.BLOCK;
         for (int p = p0; p < p1; p++) {
             final int in = p * 2 * BLOCK;
             final int out = p * BLOCK;
@@ -48,14 +63,6 @@ final class Q8Kernel256 extends Q8Kernel {
                 g.mul(u).div(e.add(1f)).intoArray(act, out + v);
             }
         }
-        // gather this thread's kept intermediate channels (list padded to a multiple of GROUP)
-        final int base = p0 * BLOCK;
-        final int kept = gather(act, base, Math.min(p1 * BLOCK, w.inter), w.tMid, w.midScale, w.midIdx, w.midVal);
-        w.midCount[t] = kept;
-        // (d) this thread's partial output: whole columns of down for its own kept channels
-        final float[] part = w.downParts[t];
-        Arrays.fill(part, 0f);
-        axpy(w.down, w.midIdx, w.midVal, base, base + padded(kept), 0, part.length / BLOCK, part, w.chunkBlocks);
     }
 
     /** 8 int8 at {@code q[off..off+8)} as floats. */

@@ -10,6 +10,7 @@ import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
 import dev.ffnskip.jlama.gate.ChannelCriterion;
 import dev.ffnskip.jlama.gate.LayerAction;
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
+import dev.ffnskip.jlama.kernels.ColumnQ4Matrix;
 import dev.ffnskip.jlama.kernels.ColumnQ8Matrix;
 import dev.ffnskip.jlama.kernels.Q4DecodeMatmul;
 import java.util.List;
@@ -196,8 +197,10 @@ public final class GatedTransformerBlock extends TransformerBlock {
     }
 
     /**
-     * The FFN in our column-major Q8 layout, built on first use from the weights Jlama loaded (their values are
-     * re-quantized to Q8_0 along each column: about 0.01% perplexity on SmolLM2, against 31% for Q4_0).
+     * The FFN in our column-major layout, built on first use from the weights Jlama loaded: a Q4_1 GGUF file's own
+     * blocks when every FFN weight is one ({@link ColumnQ4Matrix#exactly}: the very weights the dense decode uses),
+     * else their values re-quantized to Q8_0 along each column (about 0.01% perplexity on SmolLM2, but enough to move
+     * greedy answers; against 31% for Q4_0).
      */
     ChannelSparseFfn channelSparse() {
         ChannelSparseFfn f = sparseFfn;
@@ -205,9 +208,15 @@ public final class GatedTransformerBlock extends TransformerBlock {
         synchronized (this) {
             if (sparseFfn == null) {
                 int inter = model.getConfig().hiddenLength;
-                ColumnQ8Matrix gateUp = ColumnQ8Matrix.quantizeInterleaved(values(ffnWeights.gate(), inter, width), values(ffnWeights.up(), inter, width), inter, width);
-                ColumnQ8Matrix down = ColumnQ8Matrix.quantize(values(ffnWeights.down(), width, inter), width, inter);
-                sparseFfn = new ChannelSparseFfn(gateUp, down, model.channelKernelConfig(), model.channelTeam());
+                float[] gate = values(ffnWeights.gate(), inter, width), up = values(ffnWeights.up(), inter, width);
+                float[] down = values(ffnWeights.down(), width, inter);
+                Optional<ColumnQ4Matrix> gateUp4 = width % ColumnQ4Matrix.BLOCK == 0 && inter % ColumnQ4Matrix.BLOCK == 0
+                    ? ColumnQ4Matrix.exactlyInterleaved(gate, up, inter, width) : Optional.empty();
+                Optional<ColumnQ4Matrix> down4 = gateUp4.flatMap(g -> ColumnQ4Matrix.exactly(down, width, inter));
+                sparseFfn = down4.isPresent()
+                    ? new ChannelSparseFfn(gateUp4.get(), down4.get(), model.channelKernelConfig(), model.channelTeam())
+                    : new ChannelSparseFfn(ColumnQ8Matrix.quantizeInterleaved(gate, up, inter, width),
+                        ColumnQ8Matrix.quantize(down, width, inter), model.channelKernelConfig(), model.channelTeam());
             }
             return sparseFfn;
         }

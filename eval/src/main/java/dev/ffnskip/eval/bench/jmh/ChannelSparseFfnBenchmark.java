@@ -1,6 +1,8 @@
 package dev.ffnskip.eval.bench.jmh;
 
 import dev.ffnskip.jlama.kernels.ChannelSparseFfn;
+import dev.ffnskip.jlama.kernels.ColumnQ4Matrix;
+import dev.ffnskip.jlama.kernels.ColumnQ8Matrix;
 import dev.ffnskip.jlama.kernels.WorkerTeam;
 import java.util.Arrays;
 import java.util.Random;
@@ -23,12 +25,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The channel-sparse Q8 FFN ({@link ChannelSparseFfn}) for one token vs sparsity, on the SmolLM2-135M (hidden 576,
+ * The channel-sparse FFN ({@link ChannelSparseFfn}, Q8 or Q4_1 column layout) for one token vs sparsity, on the SmolLM2-135M (hidden 576,
  * inter 1536) and Llama-3.2-1B (2048, 8192) shapes. The same fraction {@code sparsity} of input and of intermediate
  * channels is dropped: thresholds are quantiles of |x| (x gaussian) and of |silu(g) * u| over 16 sample tokens.
  *
  * <p>Like decoding, every call reads weights that are not in cache: the benchmark cycles through enough independent
- * random layers to exceed {@code weightMb} MB of Q8 weights (one Llama-3.2-1B FFN is 57 MB, SmolLM2's 3.3 MB), and
+ * random layers to exceed {@code weightMb} MB of weights (one Llama-3.2-1B FFN is 57 MB in Q8, SmolLM2's 3.3 MB), and
  * through the 16 inputs, so the kept channel sets differ from call to call. All layers share one {@link WorkerTeam}.
  * {@code weightMb = 0} uses one layer (cache-warm, for the small shape an L2/L3 number).
  *
@@ -66,6 +68,13 @@ public class ChannelSparseFfnBenchmark {
     @Param({ "SPIN" })
     String handoff;
 
+    /**
+     * The kernel's weight layout: {@code q8} ({@link ColumnQ8Matrix}, 1.125 bytes per weight) or {@code q4}
+     * ({@link ColumnQ4Matrix}, a Q4_1 file's blocks, 0.75 bytes per weight).
+     */
+    @Param({ "q8", "q4" })
+    String layout;
+
     /** Distinct weights cycled through, in MB (0: a single layer). */
     @Param({ "160" })
     int weightMb;
@@ -75,8 +84,8 @@ public class ChannelSparseFfnBenchmark {
     private float[][] inputs;
     private float tIn;
     private float tMid;
-    private float[] out;
-    private final ChannelSparseFfn.Stats stats = new ChannelSparseFfn.Stats();
+    float[] out;
+    final ChannelSparseFfn.Stats stats = new ChannelSparseFfn.Stats();
     private int call;
     private long keptIn;
     private long keptMid;
@@ -121,7 +130,12 @@ public class ChannelSparseFfnBenchmark {
     public void setUp() {
         int[] d = dims(shape);
         int hidden = d[0], inter = d[1];
-        long bytes = 3L * hidden * inter * 9 / 8;
+        boolean q4 = switch (layout) {
+            case "q8" -> false;
+            case "q4" -> true;
+            default -> throw new IllegalArgumentException("unknown layout " + layout);
+        };
+        long bytes = q4 ? 3L * hidden * inter * 3 / 4 : 3L * hidden * inter * 9 / 8;
         int n = layerCount(weightMb, bytes);
         ChannelSparseFfn.Config config = ChannelSparseFfn.Config.of(threads)
                 .withHandoff(WorkerTeam.Handoff.valueOf(handoff), WorkerTeam.DEFAULT_SPIN_NANOS);
@@ -132,7 +146,10 @@ public class ChannelSparseFfnBenchmark {
             float[] gate = gaussian(r, inter * hidden, 1 / Math.sqrt(hidden));
             float[] up = gaussian(r, inter * hidden, 1 / Math.sqrt(hidden));
             float[] down = gaussian(r, hidden * inter, 1 / Math.sqrt(inter));
-            layers[l] = ChannelSparseFfn.quantize(gate, up, down, hidden, inter, config, team);
+            layers[l] = q4
+                ? new ChannelSparseFfn(ColumnQ4Matrix.quantizeInterleaved(gate, up, inter, hidden),
+                    ColumnQ4Matrix.quantize(down, hidden, inter), config, team)
+                : ChannelSparseFfn.quantize(gate, up, down, hidden, inter, config, team);
         }
         inputs = inputs(hidden);
         float[] absX = new float[INPUTS * hidden];
@@ -162,7 +179,7 @@ public class ChannelSparseFfnBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         if (calls > 0) {
-            System.out.printf("%n[%s s=%.2f] %d layers, realized sparsity: input %.3f, intermediate %.3f%n", shape,
+            System.out.printf("%n[%s %s s=%.2f] %d layers, realized sparsity: input %.3f, intermediate %.3f%n", shape, layout,
                     sparsity, layers.length, 1 - (double) keptIn / calls / stats.hidden,
                     1 - (double) keptMid / calls / stats.intermediate);
         }
